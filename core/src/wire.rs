@@ -1,0 +1,290 @@
+//! Request and response bodies of the HTTP API (v1), shared by the server and
+//! the client so that the two cannot drift apart.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::secret::{PollSecret, SessionToken, TicketId};
+
+/// A ticket's status as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Pending,
+    Scanned,
+    Confirmed,
+    Consumed,
+    Cancelled,
+    Expired,
+}
+
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 6] = [
+        Self::Pending,
+        Self::Scanned,
+        Self::Confirmed,
+        Self::Consumed,
+        Self::Cancelled,
+        Self::Expired,
+    ];
+
+    /// Final statuses never change again.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Consumed | Self::Cancelled | Self::Expired)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Scanned => "scanned",
+            Self::Confirmed => "confirmed",
+            Self::Consumed => "consumed",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+impl std::fmt::Display for TicketStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the waiting page may learn about the app user: no id, no email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicUser {
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+/// A signed-in user as the user themself (app) or the relying site (exchange) sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+/// The browser that asked for a code, as recorded when the ticket was created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequesterInfo {
+    pub ip: IpAddr,
+    pub user_agent: String,
+    /// e.g. "Firefox 133", parsed from the user agent.
+    pub browser: String,
+    /// e.g. "Windows 10", parsed from the user agent.
+    pub os: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// `POST /api/v1/qr` → 201.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateTicketResponse {
+    pub id: TicketId,
+    pub poll_secret: PollSecret,
+    /// The text in the QR code: `https://<origin>/q/<id>`.
+    pub qr_url: String,
+    /// The QR code as an SVG document.
+    pub qr_svg: String,
+    pub status: TicketStatus,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// `GET /api/v1/qr/{id}` and each event of `/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusView {
+    pub id: TicketId,
+    pub status: TicketStatus,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<PublicUser>,
+}
+
+/// Query of `GET /api/v1/qr/{id}`: long-poll until `version > after`, for up
+/// to `wait` seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusQuery {
+    pub after: Option<u64>,
+    pub wait: Option<u32>,
+}
+
+impl StatusQuery {
+    /// The longest long-poll the server holds, in seconds.
+    pub const MAX_WAIT_SECS: u32 = 30;
+}
+
+/// `POST /api/v1/qr/{id}/exchange` → 200, exactly once per ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeResponse {
+    /// EdDSA-signed JWT; verify with `/.well-known/jwks.json`.
+    pub access_token: String,
+    /// Always `"Bearer"`.
+    pub token_type: String,
+    /// Seconds until `access_token` expires.
+    pub expires_in: u64,
+    pub user: UserProfile,
+}
+
+/// `POST /api/v1/app/sessions`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+    /// A name for this device, shown in the user's session list.
+    #[serde(default)]
+    pub device_name: String,
+}
+
+impl std::fmt::Debug for SignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInRequest")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("device_name", &self.device_name)
+            .finish()
+    }
+}
+
+/// `POST /api/v1/app/sessions` → 201.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInResponse {
+    pub token: SessionToken,
+    pub user: UserProfile,
+}
+
+/// `POST /api/v1/qr/{id}/scan` → 200: who is asking, so the user can decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanResponse {
+    pub status: TicketStatus,
+    pub requester: RequesterInfo,
+    /// Deadline for Confirm or Cancel.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// `POST /api/v1/qr/{id}/confirm` and `/cancel` → 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusResponse {
+    pub status: TicketStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn round_trip<T>(value: &T) -> T
+    where
+        T: Serialize + for<'de> Deserialize<'de>,
+    {
+        serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap()
+    }
+
+    fn requester() -> RequesterInfo {
+        RequesterInfo {
+            ip: "203.0.113.7".parse().unwrap(),
+            user_agent: "Mozilla/5.0".into(),
+            browser: "Firefox 133".into(),
+            os: "Linux".into(),
+            created_at: datetime!(2026-11-25 12:00:00 UTC),
+        }
+    }
+
+    #[test]
+    fn status_view_round_trips_and_omits_missing_user() {
+        let view = StatusView {
+            id: TicketId::from_random_bytes([5; 16]),
+            status: TicketStatus::Pending,
+            version: 1,
+            expires_at: datetime!(2026-11-25 12:02:00 UTC),
+            user: None,
+        };
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["status"], "pending");
+        assert_eq!(json["expires_at"], "2026-11-25T12:02:00Z");
+        assert!(json.get("user").is_none());
+        assert_eq!(round_trip(&view), view);
+
+        let scanned = StatusView {
+            status: TicketStatus::Scanned,
+            user: Some(PublicUser {
+                display_name: "Alice".into(),
+                avatar_url: None,
+            }),
+            ..view
+        };
+        assert_eq!(round_trip(&scanned), scanned);
+    }
+
+    #[test]
+    fn create_response_round_trips() {
+        let body = CreateTicketResponse {
+            id: TicketId::from_random_bytes([1; 16]),
+            poll_secret: PollSecret::from_random_bytes([2; 32]),
+            qr_url: "https://login.example/q/AQEBAQEBAQEBAQEBAQEBAQ".into(),
+            qr_svg: "<svg/>".into(),
+            status: TicketStatus::Pending,
+            version: 1,
+            expires_at: datetime!(2026-11-25 12:02:00 UTC),
+        };
+        assert_eq!(round_trip(&body), body);
+    }
+
+    #[test]
+    fn app_side_bodies_round_trip() {
+        let user = UserProfile {
+            id: "u1".into(),
+            username: "alice".into(),
+            display_name: "Alice Example".into(),
+            avatar_url: Some("https://login.example/avatar/alice.svg".into()),
+        };
+        let sign_in = SignInResponse {
+            token: SessionToken::from_random_bytes([3; 32]),
+            user,
+        };
+        assert_eq!(round_trip(&sign_in), sign_in);
+        let scan = ScanResponse {
+            status: TicketStatus::Scanned,
+            requester: requester(),
+            expires_at: datetime!(2026-11-25 12:01:00 UTC),
+        };
+        assert_eq!(round_trip(&scan), scan);
+        let exchange = ExchangeResponse {
+            access_token: "a.b.c".into(),
+            token_type: "Bearer".into(),
+            expires_in: 900,
+            user: sign_in.user.clone(),
+        };
+        assert_eq!(round_trip(&exchange), exchange);
+        let status = StatusResponse {
+            status: TicketStatus::Confirmed,
+        };
+        assert_eq!(
+            serde_json::to_string(&status).unwrap(),
+            r#"{"status":"confirmed"}"#
+        );
+    }
+
+    #[test]
+    fn sign_in_request_accepts_missing_device_name_and_hides_password() {
+        let req: SignInRequest =
+            serde_json::from_str(r#"{"username":"alice","password":"hunter2"}"#).unwrap();
+        assert_eq!(req.device_name, "");
+        assert!(!format!("{req:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn poll_secret_with_bad_text_is_refused_by_serde() {
+        let bad = r#"{"token":"short","user":{"id":"u","username":"a","display_name":"A","avatar_url":null}}"#;
+        assert!(serde_json::from_str::<SignInResponse>(bad).is_err());
+    }
+}
