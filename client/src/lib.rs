@@ -1,0 +1,1 @@
+//! QR Login app-side client (under construction).

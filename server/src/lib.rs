@@ -1,0 +1,1 @@
+//! QR Login server (under construction).

@@ -1,0 +1,2 @@
+// QR Login SDK (under construction).
+export {};

@@ -1,0 +1,1 @@
+//! QR Login scanner app (under construction).
