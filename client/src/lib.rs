@@ -1,1 +1,51 @@
-//! QR Login app-side client (under construction).
+//! QR Login's app side: everything the scanner app and the `qrlogin` command
+//! line do, except drawing pixels. The Tauri app (`src-tauri`) is a thin
+//! shell over this crate; so is the `qrlogin` binary.
+//!
+//! # Public API
+//!
+//! - [`Session`] — the high-level API both front ends use:
+//!   - [`Session::sign_in`]`(server_url, username, password, device_name,
+//!     store, storage, account_file)` signs in, keeps the token in a
+//!     [`TokenStore`] and writes the (non-secret) [`AccountFile`];
+//!   - [`Session::restore`]`(account_file, store)` picks the saved session up
+//!     again in a new process (`None` when signed out);
+//!   - [`Session::user`], [`Session::server`], [`Session::me`];
+//!   - [`Session::begin_login`]`(scanned_text)` parses the scanned text,
+//!     refuses any code that is not a login code of the signed-in server
+//!     **before any request**, then tells the server and returns a
+//!     [`LoginRequest`] (who is asking: browser, OS, IP, time; the deadline);
+//!   - [`Session::confirm`] / [`Session::cancel`] answer it;
+//!   - [`Session::sign_out`] revokes the token on the server and deletes it
+//!     and the account file here (locally even when the server is
+//!     unreachable; the [`SignOutOutcome`] says so).
+//! - [`ApiClient`] — the typed HTTP calls (sign in/out, me, scan, confirm,
+//!   cancel) of one server; reqwest with rustls, no redirects, timeouts.
+//! - [`ClientError`] — every failure, with [`ClientError::kind`] (an
+//!   [`ErrorKind`] the UI branches on) and a `Display` message for people;
+//!   serializes as `{"kind": …, "message": …}` so a Tauri command can return
+//!   it directly.
+//! - [`TokenStore`] with [`KeyringStore`] (the OS keyring), [`FileTokenStore`]
+//!   (0600 file, only on explicit opt-in) and [`MemoryTokenStore`] (tests).
+//! - [`decode`] — camera frames and images (`image::GrayImage`, RGB, YUYV) →
+//!   QR texts, preferring login codes, with two decoders (rxing, then rqrr)
+//!   and the preprocessing real photos need. Decoding is CPU work: from
+//!   async code, run it in `tokio::task::spawn_blocking`.
+//!
+//! All async functions need a tokio runtime. Token-store calls block (D-Bus
+//! or OS APIs); [`Session`] runs them through `spawn_blocking`.
+
+pub mod account;
+pub mod api;
+pub mod decode;
+pub mod error;
+pub mod session;
+pub mod store;
+
+pub use account::{Account, AccountFile, CONFIG_DIR_ENV, TokenStorage};
+pub use api::ApiClient;
+pub use error::{ClientError, ErrorKind};
+pub use session::{LoginRequest, Session, SignOutOutcome};
+pub use store::{FileTokenStore, KeyringStore, MemoryTokenStore, TokenStore};
+
+pub use qrlogin_core::{LoginQr, Origin, RequesterInfo, UserProfile};

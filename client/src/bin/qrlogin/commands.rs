@@ -1,0 +1,306 @@
+//! The subcommands. Each is a few lines over `qrlogin_client::Session`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use qrlogin_client::{
+    AccountFile, ClientError, FileTokenStore, KeyringStore, LoginRequest, Session, TokenStorage,
+    TokenStore, decode,
+};
+use serde_json::json;
+use time::format_description::well_known::Rfc2822;
+
+use crate::output::Output;
+use crate::{Cli, Command, DecodeArgs, LoginArgs, ScanArgs, exit};
+
+pub async fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
+    let ctx = Config {
+        account_file: account_file(&cli)?,
+        insecure_storage: cli.insecure_storage,
+    };
+    match cli.command {
+        Command::Login(args) => login(&ctx, args, out).await,
+        Command::Scan(args) => scan(&ctx, args, out).await,
+        Command::Whoami => whoami(&ctx, out).await,
+        Command::Logout => logout(&ctx, out).await,
+        Command::Decode(args) => decode_files(args, out).await,
+    }
+}
+
+struct Config {
+    account_file: AccountFile,
+    insecure_storage: bool,
+}
+
+fn account_file(cli: &Cli) -> Result<AccountFile> {
+    let path = match &cli.config_dir {
+        Some(dir) => dir.join("account.json"),
+        None => AccountFile::default_path()?,
+    };
+    Ok(AccountFile::new(path))
+}
+
+impl Config {
+    /// The token store for an account kept in `storage`.
+    fn store(&self, storage: TokenStorage) -> Arc<dyn TokenStore> {
+        match storage {
+            TokenStorage::Keyring => Arc::new(KeyringStore::new()),
+            TokenStorage::File => {
+                Arc::new(FileTokenStore::new(self.account_file.insecure_token_path()))
+            }
+        }
+    }
+
+    /// The saved session, or `NotSignedIn`.
+    async fn session(&self) -> Result<Session> {
+        let storage = self
+            .account_file
+            .load()?
+            .map(|a| a.token_storage)
+            .ok_or(ClientError::NotSignedIn)?;
+        Session::restore(self.account_file.clone(), self.store(storage))
+            .await?
+            .ok_or_else(|| ClientError::NotSignedIn.into())
+    }
+}
+
+async fn login(ctx: &Config, args: LoginArgs, out: &Output) -> Result<ExitCode> {
+    let server = qrlogin_client::ApiClient::parse_server(&args.server)?;
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        rpassword::prompt_password(format!("Password for {} on {server}: ", args.username))
+            .context("reading the password (use --password-stdin when there is no terminal)")?
+    };
+    let storage = if ctx.insecure_storage {
+        out.warn(&format!(
+            "--insecure-storage: the sign-in token is kept in {} (readable only by you, but not encrypted).",
+            ctx.account_file.insecure_token_path().display()
+        ));
+        TokenStorage::File
+    } else {
+        TokenStorage::Keyring
+    };
+    // Signing in again replaces the previous account: revoke it first.
+    if let Ok(previous) = ctx.session().await {
+        let _ = previous.sign_out().await;
+    }
+    let device = args.device_name.unwrap_or_else(default_device_name);
+    let session = Session::sign_in(
+        &server.to_string(),
+        &args.username,
+        &password,
+        &device,
+        ctx.store(storage),
+        storage,
+        ctx.account_file.clone(),
+    )
+    .await?;
+    let user = session.user();
+    out.result(session.account(), || {
+        format!(
+            "Signed in to {} as {} ({}). Token kept in {}.",
+            session.server(),
+            user.display_name,
+            user.username,
+            ctx.store(storage).describe()
+        )
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+fn default_device_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_else(|| "this computer".into());
+    format!("qrlogin CLI on {host}")
+}
+
+async fn scan(ctx: &Config, args: ScanArgs, out: &Output) -> Result<ExitCode> {
+    let session = ctx.session().await?;
+    let text = match (&args.image, args.camera, &args.url) {
+        (Some(path), _, _) => code_in_image(&session, path).await?,
+        (_, Some(index), _) => crate::commands::camera::read_code(&session, index, out).await?,
+        (_, _, Some(url)) => url.clone(),
+        (None, None, None) => unreachable!("clap requires one source"),
+    };
+    let request = session.begin_login(&text).await?;
+    if !out.is_json() {
+        print_request(&request, session.user().display_name.as_str());
+    }
+    let confirm = if args.yes {
+        true
+    } else if args.cancel {
+        false
+    } else if std::io::stdin().is_terminal() {
+        ask_confirm()?
+    } else {
+        session.cancel(&request).await?;
+        anyhow::bail!(
+            "not confirmed: there is no terminal to ask on, so the sign-in was cancelled (pass --yes or --cancel)"
+        );
+    };
+    if confirm {
+        session.confirm(&request).await?;
+    } else {
+        session.cancel(&request).await?;
+    }
+    let answer = if confirm { "confirmed" } else { "cancelled" };
+    out.result(&json!({ "request": request, "answer": answer }), || {
+        if confirm {
+            format!(
+                "Confirmed: the browser is now signed in to {}.",
+                request.site
+            )
+        } else {
+            "Cancelled: the browser was not signed in.".to_string()
+        }
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Decodes an image and picks the code to act on: a login code of the
+/// signed-in server if there is one, else the first code (which the session
+/// then refuses with a precise reason).
+async fn code_in_image(session: &Session, path: &Path) -> Result<String> {
+    let owned = path.to_path_buf();
+    let texts = tokio::task::spawn_blocking(move || decode::decode_file(&owned))
+        .await
+        .context("decoding the image")??;
+    let first = texts.first().cloned().ok_or(ClientError::NoCodeFound)?;
+    Ok(texts
+        .into_iter()
+        .find(|t| session.check_code(t).is_ok())
+        .unwrap_or(first))
+}
+
+fn print_request(request: &LoginRequest, you: &str) {
+    let r = &request.requester;
+    let when = r
+        .created_at
+        .format(&Rfc2822)
+        .unwrap_or_else(|_| r.created_at.to_string());
+    let deadline = request
+        .expires_at
+        .format(&Rfc2822)
+        .unwrap_or_else(|_| request.expires_at.to_string());
+    println!("Sign-in request for {you} on {}", request.site);
+    println!("  browser:    {}", r.browser);
+    println!("  system:     {}", r.os);
+    println!("  IP address: {}", r.ip);
+    println!("  asked at:   {when}");
+    println!("  answer by:  {deadline}");
+    println!("Only confirm if you are signing in on that browser right now.");
+}
+
+fn ask_confirm() -> Result<bool> {
+    print!("Confirm this sign-in? [y/N] ");
+    std::io::stdout().flush().ok();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading your answer")?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+async fn whoami(ctx: &Config, out: &Output) -> Result<ExitCode> {
+    let mut session = ctx.session().await?;
+    let user = session.me().await?;
+    out.result(
+        &json!({ "server": session.server(), "user": user, "token_storage": session.account().token_storage }),
+        || format!("{} ({}) on {}", user.display_name, user.username, session.server()),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn logout(ctx: &Config, out: &Output) -> Result<ExitCode> {
+    let session = match ctx.session().await {
+        Ok(s) => s,
+        Err(e)
+            if matches!(
+                e.downcast_ref::<ClientError>(),
+                Some(ClientError::NotSignedIn)
+            ) =>
+        {
+            // An account file without a token (or nothing at all): tidy up.
+            ctx.account_file.delete()?;
+            out.result(&json!({ "signed_out": false }), || {
+                "Not signed in.".to_string()
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(e),
+    };
+    let outcome = session.sign_out().await?;
+    if let Some(note) = &outcome.note {
+        out.warn(note);
+    }
+    out.result(
+        &json!({ "signed_out": true, "server": session.server(), "revoked_on_server": outcome.revoked_on_server }),
+        || format!("Signed out of {}.", session.server()),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn decode_files(args: DecodeArgs, out: &Output) -> Result<ExitCode> {
+    let many = args.files.len() > 1;
+    let mut report = Vec::new();
+    let mut all_found = true;
+    for path in args.files {
+        let owned = path.clone();
+        let texts = tokio::task::spawn_blocking(move || decode::decode_file(&owned))
+            .await
+            .context("decoding the image")??;
+        if texts.is_empty() {
+            all_found = false;
+            out.note(&format!("{}: no QR code found", path.display()));
+        }
+        if !out.is_json() {
+            for text in &texts {
+                if many {
+                    println!("{}: {text}", path.display());
+                } else {
+                    println!("{text}");
+                }
+            }
+        }
+        report.push(json!({ "file": path, "codes": texts }));
+    }
+    if out.is_json() {
+        out.result(&report, String::new);
+    }
+    Ok(if all_found {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::NO_CODE_FOUND)
+    })
+}
+
+mod camera {
+    use super::*;
+
+    /// The camera is not built into the command line yet (the app has it).
+    pub async fn read_code(_session: &Session, index: u32, _out: &Output) -> Result<String> {
+        Err(ClientError::Camera {
+            detail: format!(
+                "camera {index}: this qrlogin has no camera support built in; take a screenshot or photo of the code and use --image FILE, or use the QR Login app"
+            ),
+        }
+        .into())
+    }
+}

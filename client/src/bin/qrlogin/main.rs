@@ -1,0 +1,115 @@
+//! `qrlogin`: approve QR Login sign-ins from the command line.
+//!
+//! ```text
+//! qrlogin login --server https://login.example.com --username alice
+//! qrlogin scan --image screenshot.png        # shows who is asking, asks Confirm/Cancel
+//! qrlogin whoami
+//! qrlogin logout
+//! qrlogin decode photo.jpg                   # prints every QR text found
+//! ```
+
+mod commands;
+mod exit;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Output;
+
+/// Approve QR Login sign-ins from the command line: sign in to your login
+/// server once, then scan the QR code a web page shows.
+#[derive(Debug, Parser)]
+#[command(name = "qrlogin", version, after_help = exit::EXIT_CODES_HELP)]
+struct Cli {
+    /// Print machine-readable JSON on stdout (errors too: {"error": {"kind", "message"}}).
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Keep the sign-in token in a file readable only by you (mode 0600)
+    /// instead of the OS keyring. Anyone who can read the file can use your
+    /// account: use only where no keyring exists.
+    #[arg(long, global = true)]
+    insecure_storage: bool,
+
+    /// Directory of the account file (default: the OS config directory + /qrlogin).
+    #[arg(long, global = true, env = "QRLOGIN_CONFIG_DIR", value_name = "DIR")]
+    config_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign in to a login server with your user name and password.
+    Login(LoginArgs),
+    /// Scan a login QR code: show who is asking, then Confirm or Cancel.
+    Scan(ScanArgs),
+    /// Show who you are signed in as (asks the server).
+    Whoami,
+    /// Sign out: revoke the token on the server and forget it here.
+    Logout,
+    /// Print the text of every QR code found in each image, one per line.
+    Decode(DecodeArgs),
+}
+
+#[derive(Debug, Args)]
+struct LoginArgs {
+    /// The login server, e.g. https://login.example.com (plain http only for localhost).
+    #[arg(long, env = "QRLOGIN_SERVER")]
+    server: String,
+    /// Your user name on that server.
+    #[arg(long)]
+    username: String,
+    /// Read the password from the first line of standard input instead of a prompt.
+    #[arg(long)]
+    password_stdin: bool,
+    /// A name for this device in your list of sessions (default: "qrlogin CLI on <host>").
+    #[arg(long)]
+    device_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).multiple(false))]
+#[command(group = clap::ArgGroup::new("answer").multiple(false))]
+struct ScanArgs {
+    /// An image file (PNG or JPEG) showing the login page's QR code: a screenshot or photo.
+    #[arg(long, group = "source", value_name = "FILE")]
+    image: Option<PathBuf>,
+    /// Read the code from camera number N.
+    #[arg(long, group = "source", value_name = "N")]
+    camera: Option<u32>,
+    /// The text of the QR code (https://<server>/q/<code>).
+    #[arg(long, group = "source", value_name = "TEXT")]
+    url: Option<String>,
+    /// Confirm without asking.
+    #[arg(long, group = "answer")]
+    yes: bool,
+    /// Cancel without asking.
+    #[arg(long, group = "answer")]
+    cancel: bool,
+}
+
+#[derive(Debug, Args)]
+struct DecodeArgs {
+    /// Image files (PNG or JPEG).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    let result = commands::run(cli, &out).await;
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            out.error(&err);
+            exit::for_error(&err)
+        }
+    }
+}

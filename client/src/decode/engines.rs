@@ -1,0 +1,119 @@
+//! The two QR decoders, each isolated with `catch_unwind`: a panic inside a
+//! decoder (rqrr asserts in its geometry code on some real photos) counts as
+//! "nothing found", never a crash.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+
+use image::GrayImage;
+use rxing::common::HybridBinarizer;
+use rxing::multi::MultipleBarcodeReader;
+use rxing::qrcode::QRCodeReader;
+use rxing::qrcode::cpp_port::QrReader;
+use rxing::{BarcodeFormat, BinaryBitmap, DecodeHints, Luma8LuminanceSource, Reader};
+
+/// Which decoder read a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// `rxing`, the pure-Rust ZXing port (both its detectors).
+    Rxing,
+    /// `rqrr`, the pure-Rust quirc port.
+    Rqrr,
+}
+
+/// Every QR text rxing finds in `img` (HybridBinarizer, TryHarder).
+pub fn rxing(img: &GrayImage) -> Vec<String> {
+    if img.width() == 0 || img.height() == 0 {
+        return Vec::new();
+    }
+    isolate(|| {
+        let hints = DecodeHints {
+            TryHarder: Some(true),
+            PossibleFormats: Some([BarcodeFormat::QR_CODE].into_iter().collect()),
+            ..DecodeHints::default()
+        };
+        let Ok(source) = Luma8LuminanceSource::new(img.as_raw().clone(), img.width(), img.height())
+        else {
+            return Vec::new();
+        };
+        let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
+        // The C++-port detector finds several codes per image and copes with
+        // perspective; the classic ZXing detector is the fallback.
+        let mut texts: Vec<String> = QrReader
+            .decode_multiple_with_hints(&mut bitmap, &hints)
+            .map(|found| found.iter().map(|r| r.getText().to_string()).collect())
+            .unwrap_or_default();
+        if texts.is_empty()
+            && let Ok(found) = QRCodeReader.decode_with_hints(&mut bitmap, &hints)
+        {
+            texts.push(found.getText().to_string());
+        }
+        texts
+    })
+}
+
+/// Every QR text rqrr finds in `img`.
+pub fn rqrr(img: &GrayImage) -> Vec<String> {
+    if img.width() == 0 || img.height() == 0 {
+        return Vec::new();
+    }
+    isolate(|| {
+        let mut prepared = rqrr::PreparedImage::prepare(img.clone());
+        prepared
+            .detect_grids()
+            .into_iter()
+            .filter_map(|grid| {
+                // Each grid separately: one bad grid must not lose the others.
+                catch_unwind(AssertUnwindSafe(|| grid.decode()))
+                    .ok()
+                    .and_then(Result::ok)
+                    .map(|(_, text)| text)
+            })
+            .collect()
+    })
+}
+
+fn isolate(f: impl FnOnce() -> Vec<String>) -> Vec<String> {
+    quiet_decoder_panics();
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_default()
+}
+
+/// Installs (once) a panic hook that keeps panics raised inside the decoder
+/// crates off stderr — they are expected, caught, and counted as "not
+/// found" — and passes every other panic to the previous hook.
+fn quiet_decoder_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_decoder = info.location().is_some_and(|l| {
+                let file = l.file();
+                file.contains("/rqrr-") || file.contains("/rxing-")
+            });
+            if !in_decoder {
+                previous(info);
+            }
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_blank_images_find_nothing() {
+        assert!(rxing(&GrayImage::new(0, 0)).is_empty());
+        assert!(rqrr(&GrayImage::new(0, 0)).is_empty());
+        let white = GrayImage::from_pixel(64, 48, image::Luma([255]));
+        assert!(rxing(&white).is_empty());
+        assert!(rqrr(&white).is_empty());
+    }
+
+    #[test]
+    fn a_panicking_decoder_counts_as_not_found() {
+        let found = isolate(|| panic!("decoder assertion"));
+        assert!(found.is_empty());
+    }
+}

@@ -1,0 +1,268 @@
+//! [`Session`]: the signed-in state of the app or the CLI, and the scan →
+//! confirm/cancel flow on top of [`ApiClient`]. Both the Tauri app and the
+//! `qrlogin` binary use only this.
+
+use std::sync::Arc;
+
+use qrlogin_core::{LoginQr, Origin, RequesterInfo, SessionToken, UserProfile};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::account::{Account, AccountFile, TokenStorage};
+use crate::api::ApiClient;
+use crate::error::ClientError;
+use crate::store::TokenStore;
+
+/// A signed-in account: server, user, token. Cheap to clone (the app keeps
+/// one in its state and clones it out for each call).
+#[derive(Debug, Clone)]
+pub struct Session {
+    api: ApiClient,
+    account: Account,
+    token: SessionToken,
+    store: Arc<dyn TokenStore>,
+    file: AccountFile,
+}
+
+/// A scanned login code, accepted by the server: who is asking, and until
+/// when they can be answered. Serializable for the app's UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// The scanned code (`https://<origin>/q/<id>`).
+    #[serde(with = "login_qr_text")]
+    pub qr: LoginQr,
+    /// The site the person is signing in to (the code's origin, which is
+    /// always the server this session is signed in to).
+    pub site: String,
+    /// The browser that shows the code.
+    pub requester: RequesterInfo,
+    /// Deadline for Confirm or Cancel.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// What [`Session::sign_out`] managed to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignOutOutcome {
+    /// The server revoked the token (false when it was unreachable; the
+    /// token was still deleted here).
+    pub revoked_on_server: bool,
+    /// Why it was not revoked, in words, when it was not.
+    pub note: Option<String>,
+}
+
+impl Session {
+    /// Signs in with a password, keeps the token in `store` and writes the
+    /// account file. If the token cannot be stored (e.g. no OS keyring), the
+    /// new server session is revoked again and the error says how to fix it.
+    pub async fn sign_in(
+        server_url: &str,
+        username: &str,
+        password: &str,
+        device_name: &str,
+        store: Arc<dyn TokenStore>,
+        storage: TokenStorage,
+        file: AccountFile,
+    ) -> Result<Session, ClientError> {
+        let server = ApiClient::parse_server(server_url)?;
+        let api = ApiClient::new(server.clone())?;
+        let response = api.sign_in(username.trim(), password, device_name).await?;
+        let account = Account {
+            server,
+            username: response.user.username.clone(),
+            user: response.user,
+            token_storage: storage,
+        };
+        let token = response.token;
+        let saved = blocking({
+            let (store, account, token) = (store.clone(), account.clone(), token.clone());
+            move || store.save(&account.server, &account.username, &token)
+        })
+        .await
+        .and_then(|()| file.save(&account));
+        if let Err(e) = saved {
+            // Leave no usable token behind on the server that nobody holds.
+            let _ = api.sign_out(&token).await;
+            return Err(e);
+        }
+        Ok(Session {
+            api,
+            account,
+            token,
+            store,
+            file,
+        })
+    }
+
+    /// The saved session, if there is an account file and a token for it.
+    /// Does not contact the server (use [`Session::me`] to check it).
+    pub async fn restore(
+        file: AccountFile,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Option<Session>, ClientError> {
+        let Some(account) = file.load()? else {
+            return Ok(None);
+        };
+        let token = blocking({
+            let (store, account) = (store.clone(), account.clone());
+            move || store.load(&account.server, &account.username)
+        })
+        .await?;
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        let api = ApiClient::new(account.server.clone())?;
+        Ok(Some(Session {
+            api,
+            account,
+            token,
+            store,
+            file,
+        }))
+    }
+
+    /// The signed-in user, as saved at sign-in (or the last [`Session::me`]).
+    pub fn user(&self) -> &UserProfile {
+        &self.account.user
+    }
+
+    /// The server this session belongs to; the only origin it sends its
+    /// token to.
+    pub fn server(&self) -> &Origin {
+        &self.account.server
+    }
+
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Asks the server who we are (proves the token still works) and
+    /// refreshes the saved profile.
+    pub async fn me(&mut self) -> Result<UserProfile, ClientError> {
+        let user = self.api.me(&self.token).await?;
+        if user != self.account.user {
+            self.account.user = user.clone();
+            self.file.save(&self.account)?;
+        }
+        Ok(user)
+    }
+
+    /// Parses scanned text and checks that it is a login code of this
+    /// session's server. No network; nothing is sent when this fails.
+    pub fn check_code(&self, scanned_text: &str) -> Result<LoginQr, ClientError> {
+        let qr = LoginQr::parse(scanned_text.trim())
+            .map_err(|reason| ClientError::NotALoginCode { reason })?;
+        self.api.check_origin(&qr)?;
+        Ok(qr)
+    }
+
+    /// Checks the scanned text ([`Session::check_code`]), then tells the
+    /// server this user scanned it and returns who is asking.
+    pub async fn begin_login(&self, scanned_text: &str) -> Result<LoginRequest, ClientError> {
+        let qr = self.check_code(scanned_text)?;
+        let scan = self.api.scan(&self.token, &qr).await?;
+        Ok(LoginRequest {
+            site: qr.origin.to_string(),
+            qr,
+            requester: scan.requester,
+            expires_at: scan.expires_at,
+        })
+    }
+
+    /// Confirms the sign-in: the browser that shows the code is signed in.
+    pub async fn confirm(&self, request: &LoginRequest) -> Result<(), ClientError> {
+        self.api.confirm(&self.token, &request.qr).await.map(drop)
+    }
+
+    /// Refuses the sign-in.
+    pub async fn cancel(&self, request: &LoginRequest) -> Result<(), ClientError> {
+        self.api.cancel(&self.token, &request.qr).await.map(drop)
+    }
+
+    /// Revokes the token on the server, then deletes it and the account
+    /// file here. When the server cannot be reached (or already forgot the
+    /// token) the local copies are deleted all the same, and the outcome
+    /// says so.
+    pub async fn sign_out(&self) -> Result<SignOutOutcome, ClientError> {
+        let outcome = match self.api.sign_out(&self.token).await {
+            Ok(()) => SignOutOutcome {
+                revoked_on_server: true,
+                note: None,
+            },
+            Err(e @ ClientError::SignedOut { .. }) => SignOutOutcome {
+                revoked_on_server: true,
+                note: Some(e.to_string()),
+            },
+            Err(e) => SignOutOutcome {
+                revoked_on_server: false,
+                note: Some(format!(
+                    "{e} The token was deleted from this device, but it stays valid on the server until it expires or is revoked there."
+                )),
+            },
+        };
+        blocking({
+            let (store, account) = (self.store.clone(), self.account.clone());
+            move || store.delete(&account.server, &account.username)
+        })
+        .await?;
+        self.file.delete()?;
+        Ok(outcome)
+    }
+}
+
+/// Runs a blocking token-store call off the async worker threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ClientError> + Send + 'static,
+) -> Result<T, ClientError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ClientError::storage("use the token store", e))?
+}
+
+mod login_qr_text {
+    use qrlogin_core::LoginQr;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(qr: &LoginQr, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(qr)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<LoginQr, D::Error> {
+        let text = String::deserialize(d)?;
+        LoginQr::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qrlogin_core::TicketId;
+    use time::macros::datetime;
+
+    #[test]
+    fn login_request_round_trips_through_json_with_the_code_as_text() {
+        let request = LoginRequest {
+            qr: LoginQr::new(
+                Origin::parse("http://127.0.0.1:8080").unwrap(),
+                TicketId::from_random_bytes([3; 16]),
+            ),
+            site: "http://127.0.0.1:8080".into(),
+            requester: RequesterInfo {
+                ip: "127.0.0.1".parse().unwrap(),
+                user_agent: "Mozilla/5.0".into(),
+                browser: "Firefox 133".into(),
+                os: "Linux".into(),
+                created_at: datetime!(2026-11-25 12:00:00 UTC),
+            },
+            expires_at: datetime!(2026-11-25 12:01:00 UTC),
+        };
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(
+            json["qr"],
+            format!("http://127.0.0.1:8080/q/{}", request.qr.id)
+        );
+        assert_eq!(json["requester"]["browser"], "Firefox 133");
+        let back: LoginRequest = serde_json::from_value(json).unwrap();
+        assert_eq!(back, request);
+    }
+}

@@ -1,0 +1,143 @@
+//! A real `qrlogin-server --demo` process on a free loopback port, in a
+//! temporary working directory (its SQLite file and key), killed on drop.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use qrlogin_core::{CreateTicketResponse, StatusView};
+
+pub struct TestServer {
+    child: Child,
+    pub url: String,
+    _dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+/// `$QRLOGIN_SERVER_BIN`, else `qrlogin-server` in the target directory
+/// this test binary was built into (`target/<profile>/deps/e2e-…` →
+/// `target/<profile>/qrlogin-server`).
+fn server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("QRLOGIN_SERVER_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test binary lives in target/<profile>/deps");
+    profile_dir.join(format!("qrlogin-server{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let bin = server_binary();
+        assert!(
+            bin.exists(),
+            "the login server binary {} is missing: run `cargo build -p qrlogin-server` first \
+             (scripts/test builds every binary before the tests), or set QRLOGIN_SERVER_BIN",
+            bin.display()
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let child = Command::new(&bin)
+            .current_dir(dir.path())
+            .args(["--demo", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--public-url", &url])
+            .env_remove("QRLOGIN_DATABASE_URL")
+            .env_remove("QRLOGIN_REDIS_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+        let server = TestServer {
+            child,
+            url,
+            _dir: dir,
+            http: reqwest::Client::new(),
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(res) = self.http.get(format!("{}/healthz", self.url)).send().await
+                && res.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "qrlogin-server did not answer /healthz at {} within 30 s",
+                self.url
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What the web page does first: a new ticket.
+    pub async fn create_ticket(&self) -> CreateTicketResponse {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/qr", self.url))
+            .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+            .send()
+            .await
+            .expect("POST /api/v1/qr");
+        assert_eq!(res.status(), 201, "creating a ticket");
+        res.json().await.expect("CreateTicketResponse")
+    }
+
+    /// What the web page sees of its ticket.
+    pub async fn status(&self, ticket: &CreateTicketResponse) -> StatusView {
+        let res = self
+            .http
+            .get(format!("{}/api/v1/qr/{}", self.url, ticket.id))
+            .bearer_auth(ticket.poll_secret.expose())
+            .send()
+            .await
+            .expect("GET /api/v1/qr/{id}");
+        assert_eq!(res.status(), 200, "ticket status");
+        res.json().await.expect("StatusView")
+    }
+
+    /// Raw `GET /api/v1/app/me` with `token`: the status code.
+    pub async fn me_status(&self, token: &str) -> u16 {
+        self.http
+            .get(format!("{}/api/v1/app/me", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET /api/v1/app/me")
+            .status()
+            .as_u16()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The QR code of `text` as a PNG file in `dir` (what a screenshot of the
+/// login page would contain).
+pub fn qr_png(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
+    let img = crate::synth::center(&crate::synth::render(text, 6), 800, 600);
+    let path = dir.join(name);
+    img.save(&path).expect("writing the QR PNG");
+    path
+}
