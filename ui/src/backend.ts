@@ -1,0 +1,130 @@
+// The one place the UI talks to the Rust side. Every `invoke`, `listen` and
+// channel goes through here; `mock-backend.ts` is its twin for browser tests.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+/** Every command error: `kind` to branch on, `message` for people. */
+export interface AppError {
+  kind: string;
+  message: string;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  display_name: string;
+  avatar_url: string | null;
+}
+
+/** `qrlogin_client::Account`: who is signed in, where. */
+export interface Account {
+  /** The login server's origin, e.g. `https://login.example.com`. */
+  server: string;
+  username: string;
+  user: User;
+}
+
+/** The browser that shows the code, as the server recorded it. */
+export interface Requester {
+  ip: string;
+  user_agent: string;
+  /** e.g. "Firefox 133" */
+  browser: string;
+  /** e.g. "Windows 10" */
+  os: string;
+  /** RFC 3339 */
+  created_at: string;
+}
+
+/** `qrlogin_client::LoginRequest`: a scanned code the server accepted. */
+export interface LoginRequest {
+  /** The scanned code's text. */
+  qr: string;
+  /** The site being signed in to (an origin). */
+  site: string;
+  requester: Requester;
+  /** RFC 3339: Confirm or Cancel before this. */
+  expires_at: string;
+}
+
+/** `qrlogin_client::SignOutOutcome` */
+export interface SignOutOutcome {
+  revoked_on_server: boolean;
+  /** Why it was not revoked, in words. */
+  note: string | null;
+}
+
+export type LoginOutcome = "confirmed" | "cancelled";
+
+export interface CameraInfo {
+  index: number;
+  name: string;
+}
+
+export interface CameraStarted {
+  name: string;
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as AppError).kind === "string" &&
+    typeof (value as AppError).message === "string"
+  );
+}
+
+/** Turns anything a command rejected with into an `AppError`. */
+export function toAppError(value: unknown): AppError {
+  if (isAppError(value)) return value;
+  return { kind: "internal", message: String(value) };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown> | Uint8Array): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args as Record<string, unknown>);
+  } catch (err) {
+    throw toAppError(err);
+  }
+}
+
+export const backend = {
+  /** Android/iOS build: scanning goes through the system scanner plugin. */
+  isMobile: /Android|iPhone|iPad/i.test(navigator.userAgent),
+  /** Mobile only: opens tauri-plugin-barcode-scanner's full-screen scanner. */
+  scanWithSystemScanner: () =>
+    call<{ content: string }>("plugin:barcode-scanner|scan", { windowed: false, formats: ["QR_CODE"] }).then(
+      (scanned) => scanned.content,
+    ),
+
+  /** The signed-in account restored from disk and the OS keyring, if any. */
+  account: () => call<Account | null>("account"),
+  signIn: (serverUrl: string, username: string, password: string) =>
+    call<Account>("sign_in", { serverUrl, username, password }),
+  /** Revokes the token on the server and deletes it from the keyring. */
+  signOut: () => call<SignOutOutcome>("sign_out"),
+
+  listCameras: () => call<CameraInfo[]>("list_cameras"),
+  /** Starts the camera thread; `onFrame` gets JPEG preview frames. */
+  startCamera(camera: number | null, onFrame: (jpeg: ArrayBuffer) => void) {
+    const preview = new Channel<ArrayBuffer>(onFrame);
+    return call<CameraStarted>("start_camera", { camera, preview });
+  },
+  stopCamera: () => call<void>("stop_camera"),
+  /** Fires once per QR code the camera thread decodes. */
+  onQrFound(handler: (text: string) => void): Promise<UnlistenFn> {
+    return listen<string>("qr-found", (event) => handler(event.payload));
+  },
+  /** Fires when a running camera stops working. */
+  onCameraFailed(handler: (err: AppError) => void): Promise<UnlistenFn> {
+    return listen<AppError>("camera-failed", (event) => handler(toAppError(event.payload)));
+  },
+  /** Decodes a picked image file; resolves with the QR's text. */
+  decodeImage: (bytes: Uint8Array) => call<string>("decode_image", bytes),
+
+  beginLogin: (text: string) => call<LoginRequest>("begin_login", { text }),
+  confirmLogin: () => call<LoginOutcome>("confirm_login"),
+  cancelLogin: () => call<LoginOutcome>("cancel_login"),
+};
+
+export type Backend = typeof backend;

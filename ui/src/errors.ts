@@ -1,0 +1,55 @@
+// Every error the UI shows: a short title for its kind, then the message the
+// Rust side wrote for people.
+import type { AppError } from "./backend";
+import { h, icon, icons } from "./dom";
+
+const TITLES: Record<string, string> = {
+  // qrlogin_client::ErrorKind
+  bad_server_url: "That server address does not look right",
+  server_unreachable: "Cannot reach the login server",
+  server_error: "The login server had a problem",
+  invalid_credentials: "Wrong username or password",
+  signed_out: "You were signed out",
+  not_signed_in: "You are not signed in",
+  keyring_unavailable: "The system keyring is not available",
+  storage: "Could not save your sign-in on this device",
+  not_a_login_code: "This is not a QR Login code",
+  foreign_origin: "This code is for a different website",
+  no_code_found: "No QR code found in that image",
+  image: "That file is not an image we can read",
+  camera: "The camera stopped working",
+  expired: "This sign-in request has expired",
+  already_scanned: "Someone else already scanned this code",
+  not_yours: "This request belongs to another account",
+  not_scanned: "This code was not scanned yet",
+  already_confirmed: "This sign-in was already confirmed",
+  already_consumed: "This code was already used",
+  cancelled: "This sign-in request was cancelled",
+  not_found: "This sign-in request no longer exists",
+  qr_login_disabled: "QR sign-in is turned off for your account",
+  rate_limited: "Too many attempts",
+  rejected: "The login server refused the request",
+  // the app's own
+  missing_field: "Something is missing",
+  no_camera: "No camera found",
+  no_pending_login: "There is no sign-in request to answer",
+};
+
+export function errorTitle(err: AppError): string {
+  return TITLES[err.kind] ?? "Something went wrong";
+}
+
+/** An alert box for an error, announced to screen readers. */
+export function errorBox(err: AppError): HTMLElement {
+  return h(
+    "div",
+    { class: "alert", role: "alert", dataset: { kind: err.kind } },
+    icon(icons.alert),
+    h(
+      "div",
+      {},
+      h("strong", { class: "alert-title" }, errorTitle(err)),
+      h("p", { class: "alert-message" }, err.message),
+    ),
+  );
+}

@@ -1,0 +1,15 @@
+// Entry point of `mock.html` (test builds only): the real UI over the mock backend.
+import { emitCameraFailed, emitQrFound, installMockBackend } from "./mock-backend";
+
+declare global {
+  interface Window {
+    qrloginMock: ReturnType<typeof installMockBackend>;
+    qrloginEmitQr: typeof emitQrFound;
+    qrloginEmitCameraFailed: typeof emitCameraFailed;
+  }
+}
+
+window.qrloginMock = installMockBackend(new URLSearchParams(location.search));
+window.qrloginEmitQr = emitQrFound;
+window.qrloginEmitCameraFailed = emitCameraFailed;
+await import("./main");

@@ -1,0 +1,123 @@
+import type { Ctx, Screen } from "../app";
+import { type LoginRequest, toAppError } from "../backend";
+import { h, icon, icons } from "../dom";
+import { formatCountdown, formatWhen } from "../time";
+import { avatar, hostOf } from "./parts";
+
+export function confirmScreen(ctx: Ctx, request: LoginRequest): Screen {
+  const deadline = new Date(request.expires_at).getTime();
+  const total = Math.max(1, deadline - Date.now());
+  const remaining = h("strong", { id: "countdown" }, formatCountdown(deadline - Date.now()));
+  const bar = h("span", { class: "bar" });
+  const timer = h(
+    "div",
+    { class: "countdown", role: "timer", "aria-live": "off" },
+    h("span", {}, "Expires in ", remaining),
+    h("span", { class: "track", "aria-hidden": "true" }, bar),
+  );
+  const confirm = h("button", { type: "button", class: "primary confirm big", id: "confirm" }, icon(icons.check), "Confirm sign-in");
+  const cancel = h("button", { type: "button", class: "danger big", id: "cancel" }, icon(icons.x), "Cancel");
+  const expiredNote = h("p", { class: "expired-note", id: "expired-note", role: "alert", hidden: true });
+  let answered = false;
+
+  function tick() {
+    const left = deadline - Date.now();
+    remaining.textContent = formatCountdown(left);
+    bar.style.width = `${Math.max(0, Math.min(100, (left / total) * 100))}%`;
+    timer.classList.toggle("urgent", left <= 10_000);
+    if (left <= 0) expire();
+  }
+
+  function expire() {
+    window.clearInterval(interval);
+    confirm.disabled = true;
+    timer.classList.add("over");
+    expiredNote.hidden = false;
+    expiredNote.replaceChildren(
+      "This request expired before it was confirmed. Nobody was signed in. ",
+      h("button", { type: "button", class: "link", id: "scan-again", onclick: () => ctx.nav.scanner() }, "Scan the code again"),
+    );
+    cancel.textContent = "Back to scanner";
+    cancel.onclick = () => ctx.nav.scanner();
+  }
+
+  async function answer(kind: "confirm" | "cancel") {
+    if (answered) return;
+    answered = true;
+    confirm.disabled = true;
+    cancel.disabled = true;
+    (kind === "confirm" ? confirm : cancel).classList.add("busy");
+    try {
+      const outcome = kind === "confirm" ? await ctx.backend.confirmLogin() : await ctx.backend.cancelLogin();
+      ctx.nav.result({ outcome, request });
+    } catch (err) {
+      ctx.nav.result({ outcome: "failed", request, error: toAppError(err) });
+    }
+  }
+
+  confirm.addEventListener("click", () => void answer("confirm"));
+  cancel.onclick = () => void answer("cancel");
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key === "Escape" && !answered && !confirm.disabled) void answer("cancel");
+  };
+  document.addEventListener("keydown", onKey);
+  const interval = window.setInterval(tick, 250);
+
+  const account = ctx.account;
+  const root = h(
+    "main",
+    { class: "screen confirm", "aria-labelledby": "confirm-title" },
+    h(
+      "header",
+      { class: "confirm-head" },
+      h("p", { class: "eyebrow" }, "Sign-in request"),
+      h("h1", { id: "confirm-title" }, `Sign in to ${hostOf(request.site)}?`),
+      h("p", { class: "lead" }, "Only confirm if you are signing in on that computer yourself, right now."),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "who-title" },
+      h("h2", { id: "who-title" }, "Who is asking"),
+      h(
+        "dl",
+        { class: "facts" },
+        fact(icons.monitor, "Browser", `${request.requester.browser} on ${request.requester.os}`, "requester-browser"),
+        fact(icons.pin, "IP address", request.requester.ip, "requester-ip"),
+        fact(icons.clock, "Requested", formatWhen(request.requester.created_at), "requester-when"),
+        fact(icons.globe, "Website", hostOf(request.site), "requester-server"),
+      ),
+    ),
+    account
+      ? h(
+          "section",
+          { class: "card account-card", "aria-label": "Account" },
+          avatar(account, "medium"),
+          h(
+            "div",
+            {},
+            h("span", { class: "muted" }, "You will be signed in as"),
+            h("strong", { id: "confirm-account" }, account.user.display_name),
+            h("span", { class: "muted" }, `@${account.user.username}`),
+          ),
+        )
+      : null,
+    timer,
+    expiredNote,
+    h("div", { class: "actions" }, confirm, cancel),
+    h("p", { class: "footnote" }, "Esc cancels."),
+  );
+  tick();
+
+  return {
+    root,
+    focus: confirm.disabled ? cancel : confirm,
+    dispose() {
+      window.clearInterval(interval);
+      document.removeEventListener("keydown", onKey);
+    },
+  };
+}
+
+function fact(path: string, label: string, value: string, id: string): HTMLElement {
+  return h("div", { class: "fact" }, icon(path), h("dt", {}, label), h("dd", { id }, value));
+}

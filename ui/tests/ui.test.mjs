@@ -1,0 +1,351 @@
+// UI tests: the built UI in headless Chromium with Tauri IPC mocked.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { calls, emitQr, failNext, startHarness } from "./harness.mjs";
+
+let harness;
+before(async () => {
+  harness = await startHarness();
+});
+after(async () => {
+  await harness?.close();
+});
+
+const text = (page, selector) => page.locator(selector).first().innerText();
+const screen = (page, name) => page.waitForSelector(`#app[data-screen="${name}"]`);
+
+async function signedInAtConfirm(options = {}, browserOptions = {}) {
+  const page = await harness.openApp({ signedIn: 1, ...options }, browserOptions);
+  await screen(page, "scanner");
+  await emitQr(page);
+  await screen(page, "confirm");
+  return page;
+}
+
+describe("sign in", () => {
+  it("is the first screen when no account is stored, with labelled fields", async () => {
+    const page = await harness.openApp();
+    await screen(page, "signin");
+    for (const label of ["Server", "Username", "Password"]) {
+      assert.equal(await page.getByLabel(label, { exact: true }).count(), 1, label);
+    }
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "server");
+    await page.close();
+  });
+
+  it("names the missing field instead of calling the server", async () => {
+    const page = await harness.openApp();
+    await screen(page, "signin");
+    await page.getByLabel("Server").fill("https://login.example.com");
+    await page.click("#sign-in");
+    assert.match(await text(page, ".alert"), /Please fill in username/);
+    assert.ok(!(await calls(page)).includes("sign_in"));
+    await page.close();
+  });
+
+  it("shows a wrong password in words and keeps the form", async () => {
+    const page = await harness.openApp();
+    await screen(page, "signin");
+    await page.getByLabel("Server").fill("https://login.example.com");
+    await page.getByLabel("Username").fill("alice");
+    await page.getByLabel("Password").fill("nope");
+    await page.click("#sign-in");
+    const alert = await text(page, ".alert");
+    assert.match(alert, /Wrong username or password/);
+    assert.match(alert, /Check both and try again/);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "password");
+    await page.close();
+  });
+
+  it("works with the keyboard alone and leads to the scanner", async () => {
+    const page = await harness.openApp();
+    await screen(page, "signin");
+    await page.keyboard.type("https://login.example.com");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("alice");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("demo");
+    await page.keyboard.press("Enter");
+    await screen(page, "scanner");
+    assert.match(await text(page, "#account-chip"), /Alice Example/);
+    assert.deepEqual(page.jsErrors, []);
+    await page.close();
+  });
+
+  it("explains a keyring that cannot be read at start", async () => {
+    const page = await harness.openApp({ accountError: "keyring" });
+    await screen(page, "signin");
+    const alert = await text(page, ".alert");
+    assert.match(alert, /The system keyring is not available/);
+    assert.match(alert, /No OS keyring is available/);
+    await page.close();
+  });
+});
+
+describe("scanner", () => {
+  it("shows the live preview inside a viewfinder", async () => {
+    const page = await harness.openApp({ signedIn: 1 });
+    await screen(page, "scanner");
+    await page.waitForSelector('#viewport[data-state="live"]');
+    assert.match(await page.getAttribute("#preview", "src"), /^blob:/);
+    assert.equal(await page.locator(".viewfinder .corner").count(), 4);
+    assert.match(await text(page, "#scan-status"), /Point the camera/);
+    await page.close();
+  });
+
+  it("opens the confirm screen when the camera finds a code", async () => {
+    const page = await signedInAtConfirm();
+    const log = await calls(page);
+    assert.ok(log.includes("begin_login"));
+    assert.ok(log.includes("stop_camera"), "leaving the scanner stops the camera");
+    await page.close();
+  });
+
+  it("says clearly when there is no camera, and still scans an image file", async () => {
+    const page = await harness.openApp({ signedIn: 1, camera: "none" });
+    await screen(page, "scanner");
+    const off = await text(page, "#camera-off");
+    assert.match(off, /No camera found/);
+    assert.match(off, /this computer reports no camera/);
+    assert.match(off, /scan a QR code from an image file/);
+    const chooser = page.waitForEvent("filechooser");
+    await page.click("#scan-file");
+    await (await chooser).setFiles({ name: "qr.png", mimeType: "image/png", buffer: Buffer.from([137, 80, 78, 71]) });
+    await screen(page, "confirm");
+    assert.ok((await calls(page)).includes("decode_image"));
+    await page.close();
+  });
+
+  it("says so when the camera stops working", async () => {
+    const page = await harness.openApp({ signedIn: 1 });
+    await page.waitForSelector('#viewport[data-state="live"]');
+    await page.evaluate(() =>
+      window.qrloginEmitCameraFailed({ kind: "camera", message: "The camera could not be used: device unplugged." }),
+    );
+    const off = await text(page, "#camera-off");
+    assert.match(off, /The camera stopped working[\s\S]*device unplugged/);
+    await page.close();
+  });
+
+  it("on a phone, scans with the system scanner instead of the desktop camera", async () => {
+    const android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+    const page = await harness.openApp({ signedIn: 1 }, { userAgent: android });
+    await screen(page, "scanner");
+    await page.click("#system-scan");
+    await screen(page, "confirm");
+    const log = await calls(page);
+    assert.ok(log.includes("plugin:barcode-scanner|scan"));
+    assert.ok(!log.includes("start_camera"));
+    await page.close();
+  });
+
+  it("explains an image without a QR code", async () => {
+    const page = await harness.openApp({ signedIn: 1, camera: "none" });
+    await screen(page, "scanner");
+    await failNext(page, "decode_image", "no_code_found", "No QR code was found in the image.");
+    const chooser = page.waitForEvent("filechooser");
+    await page.click("#scan-file");
+    await (await chooser).setFiles({ name: "cat.png", mimeType: "image/png", buffer: Buffer.from([1, 2, 3]) });
+    assert.match(await text(page, ".alert"), /No QR code found in that image[\s\S]*No QR code was found in the image/);
+    await page.close();
+  });
+
+  it("refuses a code for another server with a message", async () => {
+    const page = await harness.openApp({ signedIn: 1 });
+    await screen(page, "scanner");
+    await emitQr(page, "https://evil.example/q/AAAAAAAAAAAAAAAAAAAAAA");
+    const alert = await text(page, ".alert");
+    assert.match(alert, /This code is for a different website/);
+    assert.match(alert, /evil\.example[\s\S]*Nothing was sent/);
+    assert.equal(await page.getAttribute("#app", "data-screen"), "scanner");
+    await page.close();
+  });
+
+  it("shows every scan error kind in words", async () => {
+    const kinds = {
+      not_a_login_code: "This is not a QR Login code",
+      expired: "This sign-in request has expired",
+      already_scanned: "Someone else already scanned this code",
+      already_consumed: "This code was already used",
+      not_found: "This sign-in request no longer exists",
+      qr_login_disabled: "QR sign-in is turned off for your account",
+      rate_limited: "Too many attempts",
+      rejected: "The login server refused the request",
+      server_unreachable: "Cannot reach the login server",
+      server_error: "The login server had a problem",
+      signed_out: "You were signed out",
+      not_signed_in: "You are not signed in",
+      something_new: "Something went wrong",
+    };
+    const page = await harness.openApp({ signedIn: 1 });
+    await screen(page, "scanner");
+    for (const [kind, title] of Object.entries(kinds)) {
+      await failNext(page, "begin_login", kind, `message for ${kind}`);
+      await emitQr(page);
+      await page.waitForSelector(`.alert[data-kind="${kind}"]`);
+      const alert = await text(page, ".alert");
+      assert.match(alert, new RegExp(title), kind);
+      assert.match(alert, new RegExp(`message for ${kind}`), kind);
+    }
+    await page.close();
+  });
+});
+
+describe("confirm", () => {
+  it("shows who is asking, the account, and big Confirm and Cancel buttons", async () => {
+    const page = await signedInAtConfirm();
+    assert.equal(await text(page, "#requester-browser"), "Firefox 133 on Windows 10");
+    assert.equal(await text(page, "#requester-ip"), "203.0.113.7");
+    assert.match(await text(page, "#requester-when"), /just now/);
+    assert.equal(await text(page, "#requester-server"), "login.example.com");
+    assert.equal(await text(page, "#confirm-account"), "Alice Example");
+    assert.match(await text(page, "#confirm-title"), /Sign in to login\.example\.com\?/);
+    const box = await page.locator("#confirm").boundingBox();
+    assert.ok(box.height >= 56 && box.width >= 300, `confirm button is big: ${JSON.stringify(box)}`);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "confirm");
+    await page.close();
+  });
+
+  it("counts down to expiry, then refuses to confirm", async () => {
+    const page = await signedInAtConfirm({ expiresIn: 30 }, { clock: true });
+    assert.equal(await text(page, "#countdown"), "0:30");
+    await page.clock.runFor(12_000);
+    assert.equal(await text(page, "#countdown"), "0:18");
+    assert.equal(await page.locator(".countdown.urgent").count(), 0);
+    await page.clock.runFor(10_000);
+    assert.equal(await text(page, "#countdown"), "0:08");
+    assert.equal(await page.locator(".countdown.urgent").count(), 1);
+    await page.clock.runFor(9_000);
+    assert.equal(await text(page, "#countdown"), "0:00");
+    assert.ok(await page.locator("#confirm").isDisabled());
+    assert.match(await text(page, "#expired-note"), /expired before it was confirmed/);
+    await page.click("#scan-again");
+    await screen(page, "scanner");
+    assert.ok(!(await calls(page)).includes("confirm_login"));
+    await page.close();
+  });
+
+  it("Confirm leads to the success screen", async () => {
+    const page = await signedInAtConfirm();
+    await page.click("#confirm");
+    await screen(page, "result");
+    assert.equal(await page.getAttribute(".result", "data-outcome"), "confirmed");
+    assert.match(await text(page, "#result-title"), /Signed in/);
+    assert.match(await text(page, "#result-text"), /Firefox 133 on Windows 10 is now signed in to login\.example\.com as Alice Example/);
+    await page.keyboard.press("Enter");
+    await screen(page, "scanner");
+    await page.close();
+  });
+
+  it("Cancel (and Esc) tell the user nobody was signed in", async () => {
+    for (const how of ["click", "escape"]) {
+      const page = await signedInAtConfirm();
+      if (how === "click") await page.click("#cancel");
+      else await page.keyboard.press("Escape");
+      await screen(page, "result");
+      assert.equal(await page.getAttribute(".result", "data-outcome"), "cancelled", how);
+      assert.match(await text(page, "#result-text"), /Nobody was signed in/);
+      assert.ok((await calls(page)).includes("cancel_login"));
+      await page.close();
+    }
+  });
+
+  it("a failed Confirm shows the reason on the result screen", async () => {
+    const cases = {
+      expired: "This sign-in request has expired",
+      cancelled: "This sign-in request was cancelled",
+      not_yours: "This request belongs to another account",
+      no_pending_login: "There is no sign-in request to answer",
+    };
+    for (const [kind, title] of Object.entries(cases)) {
+      const page = await signedInAtConfirm();
+      await failNext(page, "confirm_login", kind, `because ${kind}`);
+      await page.click("#confirm");
+      await screen(page, "result");
+      assert.equal(await page.getAttribute(".result", "data-outcome"), "failed");
+      assert.equal(await text(page, "#result-title"), title);
+      assert.equal(await text(page, "#result-text"), `because ${kind}`);
+      await page.close();
+    }
+  });
+});
+
+describe("settings", () => {
+  it("shows server, account and cameras, and remembers the chosen camera", async () => {
+    const page = await harness.openApp({ signedIn: 1 });
+    await screen(page, "scanner");
+    await page.click("#open-settings");
+    await screen(page, "settings");
+    assert.equal(await text(page, "#settings-server"), "https://login.example.com");
+    assert.equal(await text(page, "#settings-name"), "Alice Example");
+    assert.equal(await text(page, "#settings-username"), "@alice");
+    await page.waitForSelector('#camera option[value="1"]', { state: "attached" });
+    await page.selectOption("#camera", "1");
+    await page.click("#back");
+    await screen(page, "scanner");
+    const start = await page.evaluate(() => window.qrloginMock.calls.filter((c) => c.cmd === "start_camera").at(-1).args.camera);
+    assert.equal(start, 1);
+    await page.close();
+  });
+
+  it("says when no camera exists", async () => {
+    const page = await harness.openApp({ signedIn: 1, camera: "none" });
+    await screen(page, "scanner");
+    await page.click("#open-settings");
+    await page.waitForFunction(() => document.querySelector("#camera-note")?.textContent?.includes("No camera found"));
+    await page.close();
+  });
+
+  it("sign out returns to the sign-in screen; a failed sign-out says why", async () => {
+    const page = await harness.openApp({ signedIn: 1 });
+    await screen(page, "scanner");
+    await page.click("#open-settings");
+    await failNext(page, "sign_out", "storage", "Could not delete the token (permission denied).");
+    await page.click("#sign-out");
+    assert.match(await text(page, ".alert"), /Could not save your sign-in on this device[\s\S]*permission denied/);
+    await page.click("#sign-out");
+    await screen(page, "signin");
+    assert.equal(await page.locator("#notice").count(), 0);
+    assert.equal(await page.evaluate(() => window.qrloginMock.account), null);
+    await page.close();
+  });
+
+  it("says so when the server could not revoke the session", async () => {
+    const page = await harness.openApp({ signedIn: 1, signOut: "offline" });
+    await screen(page, "scanner");
+    await page.click("#open-settings");
+    await page.click("#sign-out");
+    await screen(page, "signin");
+    assert.match(await text(page, "#notice"), /Signed out on this device only[\s\S]*Could not reach the login server/);
+    await page.close();
+  });
+
+  it("switches between light and dark themes, both readable", async () => {
+    const page = await harness.openApp({ signedIn: 1 }, { colorScheme: "light" });
+    await screen(page, "scanner");
+    const colors = () =>
+      page.evaluate(() => {
+        const style = getComputedStyle(document.body);
+        return { bg: style.backgroundColor, fg: style.color };
+      });
+    const light = await colors();
+    await page.click("#open-settings");
+    await page.selectOption("#theme", "dark");
+    const dark = await colors();
+    assert.notDeepEqual(dark, light);
+    assert.ok(luminance(light.bg) > 0.8 && luminance(light.fg) < 0.2, JSON.stringify(light));
+    assert.ok(luminance(dark.bg) < 0.2 && luminance(dark.fg) > 0.8, JSON.stringify(dark));
+    await page.close();
+
+    const system = await harness.openApp({ signedIn: 1 }, { colorScheme: "dark" });
+    await screen(system, "scanner");
+    const followed = await system.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.ok(luminance(followed) < 0.2, "follows the system's dark preference");
+    await system.close();
+  });
+});
+
+function luminance(rgb) {
+  const [r, g, b] = rgb.match(/\d+/g).map(Number);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}
