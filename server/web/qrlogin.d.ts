@@ -1,0 +1,107 @@
+// Types of the QR Login SDK, served at /sdk/qrlogin.d.ts beside /sdk/qrlogin.js.
+
+/** What the waiting page may learn about the person who scanned: no id, no email. */
+export interface PublicUser {
+  display_name: string;
+  avatar_url?: string | null;
+}
+
+/** The signed-in user, as the exchange returns it. */
+export interface UserProfile {
+  id: string;
+  username: string;
+  display_name: string;
+  avatar_url?: string | null;
+}
+
+/** What the session resolves with once the person confirmed on their phone. */
+export interface LoginResult {
+  /** EdDSA-signed JWT; verify it on your server with `/.well-known/jwks.json`. */
+  access_token: string;
+  token_type: "Bearer";
+  /** Seconds until `access_token` expires. */
+  expires_in: number;
+  user: UserProfile;
+}
+
+export type LoginState =
+  | "loading"
+  | "pending"
+  | "scanned"
+  | "confirmed"
+  | "signed_in"
+  | "cancelled"
+  | "expired"
+  | "error"
+  | "stopped";
+
+/** A code now on screen. */
+export interface LoginCode {
+  /** The text in the QR code: `https://<login server>/q/<id>`. */
+  url: string;
+  /** The QR code as an SVG document. */
+  svg: string;
+  expiresAt: Date;
+}
+
+export interface StartOptions {
+  /** Origin of the login server. Default: the origin this script was loaded from. */
+  server?: string;
+  /** Where to draw the widget (element or CSS selector). Leave out to draw nothing and use the callbacks. */
+  element?: Element | string | null;
+  /** The code was scanned; the person still has to confirm on their phone. */
+  onScanned?: (user: PublicUser | null) => void;
+  /** Confirmed and exchanged: the person is signed in. */
+  onConfirmed?: (result: LoginResult) => void;
+  /** The person declined on their phone. */
+  onCancelled?: () => void;
+  /** The code expired (it is no longer replaced automatically). */
+  onExpired?: () => void;
+  /** The login server could not be reached, or refused the request. */
+  onError?: (error: QRLoginError) => void;
+  /** A new code is on screen (first code, rotation, or restart). */
+  onCode?: (code: LoginCode) => void;
+  /** Every state change, for pages that draw their own surroundings. */
+  onState?: (state: LoginState, detail: { user?: PublicUser | UserProfile | null; error?: QRLoginError; url?: string; svg?: string }) => void;
+  /** Replace a code with a fresh one shortly before it expires while the page is visible. Default true. */
+  rotate?: boolean;
+  /** For how long codes are replaced without a click, in ms. Default 300000 (5 minutes). */
+  rotateForMs?: number;
+  /** Seconds one long-poll waits when streaming is not possible. Default 25. */
+  longPollWaitSecs?: number;
+  /** Add the widget's stylesheet: true (the server's /static/qrlogin.css), false, or a URL. Default true. */
+  styles?: boolean | string;
+}
+
+export declare class QRLoginError extends Error {
+  /** The server's error code (e.g. "expired", "not_confirmed"), or "network", "aborted", "bad_response". */
+  readonly code: string;
+  /** HTTP status, or 0 when there was no answer. */
+  readonly status: number;
+}
+
+export interface QRLoginSession extends PromiseLike<LoginResult> {
+  /** Resolves when signed in; rejects (code "aborted") only after `stop()`. */
+  readonly result: Promise<LoginResult>;
+  readonly state: LoginState;
+  /** The link in the QR code now shown, or null. */
+  readonly link: string | null;
+  /** Give up the current code and show a new one. */
+  restart(): void;
+  /** Stop for good: the ticket is given up and the widget removed. */
+  stop(): void;
+}
+
+export interface QRLoginApi {
+  start(options?: StartOptions): QRLoginSession;
+  readonly QRLoginError: typeof QRLoginError;
+  readonly version: string;
+}
+
+export declare const QRLogin: QRLoginApi;
+export default QRLogin;
+
+declare global {
+  /** Set when qrlogin.js is loaded with `<script type="module">`. */
+  var QRLogin: QRLoginApi;
+}
