@@ -1,1 +1,56 @@
-//! QR Login server (under construction).
+//! QR Login server: creates QR tickets, moves them through their states with
+//! `qrlogin-core`'s state machine, pushes every change to the waiting page
+//! (SSE or long-poll), and hands the page its credentials exactly once.
+//!
+//! [`app`] builds the whole router from an [`AppState`]; [`server::start`]
+//! binds it (tests use port 0 and a fresh database); `main.rs` only parses
+//! the command line.
+
+pub mod avatar;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod limits;
+pub mod metrics;
+mod random;
+pub mod requester;
+pub mod routes;
+pub mod server;
+pub mod store;
+pub mod tickets;
+pub mod tokens;
+pub mod users;
+
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use qrlogin_core::Origin;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Command, Config, ServeArgs, UsersArgs, UsersCommand};
+pub use routes::app;
+pub use server::{RunningServer, StartError, start};
+
+/// Settings the handlers read, validated once at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The origin in every QR code and absolute URL.
+    pub public_url: Origin,
+    pub trust_proxy: bool,
+    /// Origins allowed to call the web-side API with CORS.
+    pub allowed_origins: Vec<HeaderValue>,
+}
+
+/// Everything a handler needs. Cheap to clone (`Arc`s and pools inside).
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub tickets: tickets::Tickets,
+    pub users: users::Users,
+    pub tokens: Arc<tokens::TokenIssuer>,
+    pub metrics: Arc<metrics::Metrics>,
+    /// Per-client limit on creating tickets (`None`: unlimited).
+    pub create_limiter: Option<Arc<limits::CreateLimiter>>,
+    /// Cancelled on SIGINT/SIGTERM: open event streams and long-polls end.
+    pub shutdown: CancellationToken,
+}

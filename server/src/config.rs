@@ -1,0 +1,249 @@
+//! The command line (clap derive). Every flag also reads a `QRLOGIN_*`
+//! environment variable; `--help` text comes from the doc comments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// QR Login server: sign in on a web page by scanning its QR code with an app.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "qrlogin-server",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Options of `serve`, the default command.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+impl Config {
+    /// The command to run; `serve` when none was named.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the login server (the default).
+    Serve(ServeArgs),
+    /// Manage the users who can sign in to the app.
+    Users(UsersArgs),
+}
+
+/// Where users and app sessions are kept.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` (created on first start) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        env = "QRLOGIN_DATABASE_URL",
+        default_value = "sqlite://qrlogin.db"
+    )]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "QRLOGIN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// The origin browsers and the app use to reach this server, e.g.
+    /// `https://login.example.com`; it goes into every QR code. Plain http is
+    /// allowed only for loopback. Default: http://<listen address>.
+    #[arg(long, env = "QRLOGIN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Seed the demo users alice and bob (password `demo`). Never in production.
+    #[arg(long, env = "QRLOGIN_DEMO")]
+    pub demo: bool,
+
+    /// Time to scan a new code (seconds, fractions allowed, or e.g. `500ms`).
+    #[arg(long, env = "QRLOGIN_PENDING_LIFETIME", default_value = "120", value_parser = parse_duration)]
+    pub pending_lifetime: Duration,
+
+    /// Time for the scanning user to confirm or cancel.
+    #[arg(long, env = "QRLOGIN_SCANNED_LIFETIME", default_value = "60", value_parser = parse_duration)]
+    pub scanned_lifetime: Duration,
+
+    /// Time for the page to exchange a confirmed code for its token.
+    #[arg(long, env = "QRLOGIN_CONFIRMED_LIFETIME", default_value = "60", value_parser = parse_duration)]
+    pub confirmed_lifetime: Duration,
+
+    /// Lifetime of the access tokens (JWT) handed out by exchange.
+    #[arg(long, env = "QRLOGIN_ACCESS_TOKEN_LIFETIME", default_value = "900", value_parser = parse_duration)]
+    pub access_token_lifetime: Duration,
+
+    /// Ed25519 signing key (PKCS#8 PEM); created with mode 0600 if missing.
+    /// Default: `qrlogin-jwt.pem` beside the SQLite file, or in the working
+    /// directory for PostgreSQL.
+    #[arg(long, env = "QRLOGIN_JWT_KEY")]
+    pub jwt_key: Option<PathBuf>,
+
+    /// Take the client address from X-Forwarded-For (last entry, as added by
+    /// your reverse proxy). Only set this behind a proxy you run.
+    #[arg(long, env = "QRLOGIN_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
+    /// An origin (e.g. `https://shop.example`) whose pages may call the
+    /// web-side API with CORS. Repeat for several; comma-separated in the env var.
+    #[arg(
+        long = "allowed-origin",
+        env = "QRLOGIN_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Most tickets held in memory at once; creating more answers 503.
+    #[arg(long, env = "QRLOGIN_MAX_TICKETS", default_value_t = 100_000)]
+    pub max_tickets: usize,
+
+    /// Keep tickets in Redis (`redis://[:password@]host:port[/db]`) instead of
+    /// memory, so several instances behind a load balancer share them.
+    #[arg(long, env = "QRLOGIN_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Start of every Redis key and channel name (letters, digits, `_ - . :`).
+    #[arg(long, env = "QRLOGIN_REDIS_PREFIX", default_value = "qrlogin")]
+    pub redis_prefix: String,
+
+    /// Sign-in codes one client (IPv4 address or IPv6 /64) may create per
+    /// minute on this instance; more answer 429 with Retry-After. 0: no limit.
+    #[arg(long, env = "QRLOGIN_CREATE_RATE", default_value_t = 60)]
+    pub create_rate: u32,
+
+    /// How many codes a client may create at once before the rate applies.
+    #[arg(long, env = "QRLOGIN_CREATE_BURST", default_value_t = 30)]
+    pub create_burst: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UsersArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(subcommand)]
+    pub command: UsersCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user (asks for the password, or reads it from stdin).
+    Add {
+        /// Login name (letters, digits, `.`, `_`, `-`; case-insensitive).
+        username: String,
+        /// Name shown to the page while the user confirms. Default: the username.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Picture shown next to the display name (absolute URL).
+        #[arg(long)]
+        avatar_url: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Remove a user and all of their app sessions.
+    Remove { username: String },
+}
+
+/// Parses `90`, `1.5`, `1.5s` or `500ms` into a duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 0.001)
+    } else {
+        (text.strip_suffix('s').unwrap_or(text), 1.0)
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (try 90, 1.5 or 500ms)"))?;
+    let secs = value * scale;
+    if !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 * 365.0 {
+        return Err(format!("`{text}` is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_seconds_fractions_and_milliseconds() {
+        assert_eq!(parse_duration("120"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("NaN").is_err());
+    }
+
+    #[test]
+    fn serve_is_the_default_command() {
+        let config = Config::try_parse_from(["qrlogin-server", "--demo"]).unwrap();
+        match config.into_command() {
+            Command::Serve(args) => {
+                assert!(args.demo);
+                assert_eq!(args.listen.to_string(), "127.0.0.1:8080");
+            }
+            other => panic!("expected serve, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn users_add_parses() {
+        let config = Config::try_parse_from([
+            "qrlogin-server",
+            "users",
+            "add",
+            "carol",
+            "--display-name",
+            "Carol C",
+            "--password-stdin",
+        ])
+        .unwrap();
+        assert!(matches!(
+            config.into_command(),
+            Command::Users(UsersArgs {
+                command: UsersCommand::Add {
+                    password_stdin: true,
+                    ..
+                },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn allowed_origins_repeat() {
+        let config = Config::try_parse_from([
+            "qrlogin-server",
+            "serve",
+            "--allowed-origin",
+            "https://a.example",
+            "--allowed-origin",
+            "https://b.example",
+        ])
+        .unwrap();
+        let Command::Serve(args) = config.into_command() else {
+            panic!("expected serve")
+        };
+        assert_eq!(args.allowed_origins.len(), 2);
+    }
+}

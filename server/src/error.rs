@@ -1,0 +1,111 @@
+//! [`AppError`]: every failure a handler can return, answered as core's
+//! [`ApiError`] body `{"error", "message"}` with the code's HTTP status.
+//! 5xx bodies say nothing internal; the cause is logged in the request span.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use qrlogin_core::{ApiError, ErrorCode, TransitionError};
+
+use crate::store::StoreError;
+
+/// A failed request: an API error code, a message for the client, and (for
+/// server faults) the cause, which is logged but never sent.
+#[derive(Debug)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    cause: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// A server-side fault: the client sees only "internal error".
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self {
+            code: ErrorCode::Internal,
+            message: "internal error".into(),
+            cause: Some(cause.to_string()),
+        }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthorized, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<TransitionError> for AppError {
+    fn from(e: TransitionError) -> Self {
+        Self::new(e.code(), e.to_string())
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(cause) => Self {
+                code: ErrorCode::ServiceUnavailable,
+                message: "the ticket store is unavailable, try again shortly".into(),
+                cause: Some(cause),
+            },
+            StoreError::Full => Self::new(
+                ErrorCode::ServiceUnavailable,
+                "too many sign-ins in progress, try again shortly",
+            ),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => Self {
+                code: ErrorCode::ServiceUnavailable,
+                message: "the database is unavailable, try again shortly".into(),
+                cause: Some(e.to_string()),
+            },
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let Some(cause) = &self.cause {
+            tracing::error!(code = %self.code, %cause, "request failed");
+        }
+        let body = ApiError::new(self.code, self.message);
+        (status, Json(body)).into_response()
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

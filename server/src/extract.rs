@@ -1,0 +1,162 @@
+//! Extractors whose rejections are [`AppError`]s (so bad JSON, a wrong
+//! content type, a malformed id or query all answer the JSON error shape),
+//! and the two kinds of authentication: the page's poll secret and the app's
+//! session token. A handler that takes one of these cannot forget to check it.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use qrlogin_core::{ErrorCode, SessionToken, TicketId};
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::tickets::PageAccess;
+use crate::users::AppSession;
+
+/// `axum::Json` with our error shape for every rejection.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => AppError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as JSON with Content-Type: application/json",
+        ),
+        JsonRejection::JsonSyntaxError(e) => AppError::new(
+            ErrorCode::InvalidJson,
+            format!("malformed JSON: {}", e.body_text()),
+        ),
+        JsonRejection::JsonDataError(e) => AppError::invalid_request(e.body_text()),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::new(ErrorCode::PayloadTooLarge, "request body too large")
+        }
+        other => AppError::invalid_request(other.body_text()),
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Query` answering 400 `invalid_request` when malformed.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e: QueryRejection| AppError::invalid_request(e.body_text()))
+    }
+}
+
+/// The `{id}` path segment as a valid [`TicketId`]; 400 `invalid_ticket_id` otherwise.
+pub struct TicketPath(pub TicketId);
+
+impl<S: Send + Sync> FromRequestParts<S> for TicketPath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(text) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| invalid_id())?;
+        TicketId::parse(&text).map(Self).map_err(|_| invalid_id())
+    }
+}
+
+fn invalid_id() -> AppError {
+    AppError::new(
+        ErrorCode::InvalidTicketId,
+        "the code id must be 22 characters of base64url",
+    )
+}
+
+/// The bearer credential of the request, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credential) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credential.trim())
+        .filter(|c| !c.is_empty())
+}
+
+/// Web side: the ticket id from the path plus `Authorization: Bearer
+/// <poll_secret>`. Missing → 401 here; the secret itself is checked against
+/// the ticket by the service (unknown id → 404, wrong secret → 401).
+pub struct PageAuth(pub PageAccess);
+
+impl FromRequestParts<AppState> for PageAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let TicketPath(id) = TicketPath::from_request_parts(parts, state).await?;
+        let secret = bearer(&parts.headers).ok_or_else(|| {
+            AppError::unauthorized("send the poll secret as Authorization: Bearer <poll_secret>")
+        })?;
+        Ok(Self(PageAccess {
+            id,
+            secret: secret.to_string(),
+        }))
+    }
+}
+
+/// App side: `Authorization: Bearer <app session token>` of a live session.
+pub struct AppAuth(pub AppSession);
+
+impl FromRequestParts<AppState> for AppAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let refused =
+            || AppError::unauthorized("sign in to the app first (missing or revoked token)");
+        let token = bearer(&parts.headers)
+            .and_then(|t| SessionToken::parse(t).ok())
+            .ok_or_else(refused)?;
+        let session = state.users.session(&token).await?.ok_or_else(refused)?;
+        Ok(Self(session))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_is_parsed_case_insensitively() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer(&headers), None);
+        headers.insert(AUTHORIZATION, "bearer abc".parse().unwrap());
+        assert_eq!(bearer(&headers), Some("abc"));
+        headers.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer(&headers), None);
+        headers.insert(AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert_eq!(bearer(&headers), None);
+    }
+}

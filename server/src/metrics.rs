@@ -1,0 +1,116 @@
+//! Prometheus metrics, kept in atomics and written in the text format:
+//! tickets by the state they reached, and request latency per route.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use qrlogin_core::TicketStatus;
+
+/// Upper bounds (seconds) of the latency histogram's buckets.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    tickets: [AtomicU64; TicketStatus::ALL.len()],
+    /// (method, route, status) → latency histogram.
+    requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+}
+
+impl Metrics {
+    /// Counts a ticket that entered `status` (creation counts as `pending`).
+    pub fn ticket_entered(&self, status: TicketStatus) {
+        if let Some(i) = TicketStatus::ALL.iter().position(|s| *s == status) {
+            self.tickets[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        let h = map
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                h.counts[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += secs;
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP qrlogin_tickets_total Tickets that entered each state.\n");
+        out.push_str("# TYPE qrlogin_tickets_total counter\n");
+        for (i, status) in TicketStatus::ALL.iter().enumerate() {
+            let n = self.tickets[i].load(Ordering::Relaxed);
+            let _ = writeln!(out, "qrlogin_tickets_total{{state=\"{status}\"}} {n}");
+        }
+        out.push_str("# HELP qrlogin_http_request_duration_seconds Time to answer a request (to its headers).\n");
+        out.push_str("# TYPE qrlogin_http_request_duration_seconds histogram\n");
+        let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        for ((method, route, status), h) in map.iter() {
+            let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "qrlogin_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "qrlogin_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "qrlogin_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "qrlogin_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_cumulative_buckets() {
+        let m = Metrics::default();
+        m.ticket_entered(TicketStatus::Pending);
+        m.ticket_entered(TicketStatus::Pending);
+        m.observe_request("GET", "/healthz", 200, Duration::from_millis(3));
+        let text = m.render();
+        assert!(text.contains("qrlogin_tickets_total{state=\"pending\"} 2"));
+        assert!(text.contains("qrlogin_tickets_total{state=\"consumed\"} 0"));
+        assert!(text.contains(
+            "qrlogin_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\",le=\"0.001\"} 0"
+        ));
+        assert!(text.contains(
+            "qrlogin_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\",le=\"0.005\"} 1"
+        ));
+        assert!(text.contains("qrlogin_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"));
+    }
+}

@@ -1,0 +1,142 @@
+//! Who asked for a code: the client address and its user agent, parsed into
+//! a browser and an OS for the confirm screen.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
+use qrlogin_core::RequesterInfo;
+use time::OffsetDateTime;
+
+/// Longest user agent we keep (the rest is cut off).
+const MAX_USER_AGENT: usize = 512;
+
+/// The client's IP: the socket's peer, or — only when `trust_proxy` — the
+/// last address in `X-Forwarded-For` (the one our own proxy appended).
+pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_proxy: bool) -> IpAddr {
+    if trust_proxy {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+            .next_back();
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.ip().to_canonical()
+}
+
+/// Builds the requester record from the request.
+pub fn requester_info(ip: IpAddr, headers: &HeaderMap, now: OffsetDateTime) -> RequesterInfo {
+    let user_agent = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| truncate(ua, MAX_USER_AGENT))
+        .unwrap_or_default();
+    let (browser, os) = describe_user_agent(&user_agent);
+    RequesterInfo {
+        ip,
+        user_agent,
+        browser,
+        os,
+        created_at: now,
+    }
+}
+
+/// ("Firefox 133", "Windows 10") from a user agent; "Unknown …" when unsure.
+pub fn describe_user_agent(user_agent: &str) -> (String, String) {
+    let parsed = woothee::parser::Parser::new().parse(user_agent);
+    let known = |s: &str| !s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN;
+    let browser = parsed
+        .as_ref()
+        .filter(|r| known(r.name))
+        .map(|r| {
+            let major = r.version.split('.').next().unwrap_or_default();
+            if known(major) {
+                format!("{} {major}", r.name)
+            } else {
+                r.name.to_string()
+            }
+        })
+        .unwrap_or_else(|| "Unknown browser".into());
+    let os = parsed
+        .as_ref()
+        .filter(|r| known(r.os))
+        .map(|r| {
+            let version = r.os_version.as_ref();
+            if known(version) && !r.os.contains(version) {
+                format!("{} {version}", r.os)
+            } else {
+                r.os.to_string()
+            }
+        })
+        .unwrap_or_else(|| "Unknown OS".into());
+    (browser, os)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_browsers() {
+        let ff = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        let (browser, os) = describe_user_agent(ff);
+        assert_eq!(browser, "Firefox 133");
+        assert!(os.starts_with("Windows"), "{os}");
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        let (browser, os) = describe_user_agent(chrome);
+        assert_eq!(browser, "Chrome 131");
+        assert_eq!(os, "Linux");
+    }
+
+    #[test]
+    fn unknown_agents_are_named_unknown() {
+        assert_eq!(
+            describe_user_agent(""),
+            ("Unknown browser".to_string(), "Unknown OS".to_string())
+        );
+        assert_eq!(describe_user_agent("curl/8.5.0").1, "Unknown OS");
+    }
+
+    #[test]
+    fn forwarded_for_is_used_only_when_trusted() {
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.2".parse().unwrap(),
+        );
+        assert_eq!(client_ip(&headers, peer, false), peer.ip());
+        assert_eq!(
+            client_ip(&headers, peer, true),
+            "198.51.100.2".parse::<IpAddr>().unwrap()
+        );
+        headers.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(client_ip(&headers, peer, true), peer.ip());
+    }
+
+    #[test]
+    fn long_user_agents_are_cut_on_a_char_boundary() {
+        let ua = "é".repeat(400);
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, ua.parse().unwrap());
+        let info = requester_info(
+            "127.0.0.1".parse().unwrap(),
+            &headers,
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        assert!(info.user_agent.len() <= MAX_USER_AGENT);
+    }
+}

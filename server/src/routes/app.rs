@@ -1,0 +1,108 @@
+//! App side of the API: sign in, who am I, sign out, and scan / confirm /
+//! cancel a code. Authenticated by the app session token.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use qrlogin_core::{
+    ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse, StatusResponse, UserProfile,
+};
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::{ApiJson, AppAuth, TicketPath};
+
+/// Sign the app in: `{username, password, device_name}` → `{token, user}`.
+#[utoipa::path(post, path = "/api/v1/app/sessions", tag = "app",
+    responses((status = 201, description = "SignInResponse: token, user"), (status = 401, description = "invalid_credentials")))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<SignInRequest>,
+) -> AppResult<(StatusCode, ApiJson<SignInResponse>)> {
+    let SignInRequest {
+        username,
+        password,
+        device_name,
+    } = request;
+    let (token, user) = state
+        .users
+        .sign_in(&username, password, &device_name)
+        .await?
+        .ok_or_else(|| {
+            AppError::new(ErrorCode::InvalidCredentials, "wrong username or password")
+        })?;
+    let user = state.users.profile(&user);
+    Ok((StatusCode::CREATED, ApiJson(SignInResponse { token, user })))
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/app/me", tag = "app",
+    responses((status = 200, description = "UserProfile"), (status = 401, description = "unauthorized")))]
+pub async fn me(State(state): State<AppState>, AppAuth(session): AppAuth) -> ApiJson<UserProfile> {
+    ApiJson(state.users.profile(&session.user))
+}
+
+/// Sign out: the token is revoked.
+#[utoipa::path(delete, path = "/api/v1/app/sessions/current", tag = "app",
+    responses((status = 204, description = "signed out")))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    AppAuth(session): AppAuth,
+) -> AppResult<StatusCode> {
+    state.users.revoke(&session.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Scan a code: the ticket becomes `scanned` by this user; answers who asked.
+#[utoipa::path(post, path = "/api/v1/qr/{id}/scan", tag = "app",
+    params(("id" = String, Path, description = "ticket id")),
+    responses((status = 200, description = "ScanResponse: status, requester, expires_at"),
+        (status = 409, description = "already_scanned"), (status = 410, description = "expired")))]
+pub async fn scan(
+    State(state): State<AppState>,
+    AppAuth(session): AppAuth,
+    TicketPath(id): TicketPath,
+) -> AppResult<ApiJson<ScanResponse>> {
+    let user = state.users.ticket_user(&session.user);
+    let ticket = state.tickets.apply(&id, Event::Scan { user }).await?;
+    Ok(ApiJson(ScanResponse {
+        status: ticket.status(),
+        requester: ticket.requester,
+        expires_at: ticket.expires_at,
+    }))
+}
+
+/// Confirm the sign-in (only the user who scanned it).
+#[utoipa::path(post, path = "/api/v1/qr/{id}/confirm", tag = "app",
+    params(("id" = String, Path, description = "ticket id")),
+    responses((status = 200, description = "StatusResponse"), (status = 403, description = "not_yours")))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    AppAuth(session): AppAuth,
+    TicketPath(id): TicketPath,
+) -> AppResult<ApiJson<StatusResponse>> {
+    let event = Event::Confirm {
+        user: session.user.id,
+    };
+    let ticket = state.tickets.apply(&id, event).await?;
+    Ok(ApiJson(StatusResponse {
+        status: ticket.status(),
+    }))
+}
+
+/// Cancel the sign-in (only the user who scanned it).
+#[utoipa::path(post, path = "/api/v1/qr/{id}/cancel", tag = "app",
+    params(("id" = String, Path, description = "ticket id")),
+    responses((status = 200, description = "StatusResponse"), (status = 403, description = "not_yours")))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    AppAuth(session): AppAuth,
+    TicketPath(id): TicketPath,
+) -> AppResult<ApiJson<StatusResponse>> {
+    let event = Event::Cancel {
+        user: session.user.id,
+    };
+    let ticket = state.tickets.apply(&id, event).await?;
+    Ok(ApiJson(StatusResponse {
+        status: ticket.status(),
+    }))
+}

@@ -1,0 +1,212 @@
+//! The router: every route of the contract, the OpenAPI document generated
+//! from the same declarations, and the layers around them (CORS on the web
+//! side only, body limit, security headers, metrics, tracing).
+
+pub mod app;
+pub mod ops;
+pub mod pages;
+pub mod web;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::Method;
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use qrlogin_core::ErrorCode;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::metrics::Metrics;
+
+/// Largest request body accepted (413 `payload_too_large` above).
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// The hosted pages' Content-Security-Policy: no inline script.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+#[derive(utoipa::OpenApi)]
+#[openapi(info(
+    title = "QR Login",
+    description = "Sign in on a web page by scanning its QR code with an app. \
+        Web side: Authorization: Bearer <poll_secret>. App side: Authorization: Bearer <app session token>. \
+        Errors: {\"error\": \"<code>\", \"message\": \"...\"}."
+))]
+struct ApiDoc;
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = api_routes(&state).split_for_parts();
+    let api = Arc::new(api);
+    let metrics = state.metrics.clone();
+    let cors = cors(&state.settings.allowed_origins);
+    router
+        .route(
+            "/api/openapi.json",
+            get(move || async move { Json(api.as_ref().clone()) }),
+        )
+        .route("/", get(pages::index))
+        .route("/sdk/qrlogin.js", get(pages::sdk))
+        .route("/sdk/qrlogin.d.ts", get(pages::sdk_types))
+        .route("/q/{id}", get(pages::qr_landing))
+        .route("/static/{*path}", get(pages::asset))
+        .fallback(|| async { AppError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            AppError::new(
+                ErrorCode::MethodNotAllowed,
+                "method not allowed on this route",
+            )
+        })
+        .with_state(state)
+        // Outermost of the routing layers, so that it also wraps the 405
+        // fallback and can answer preflight OPTIONS requests.
+        .layer(tower::util::option_layer(cors))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(metrics, track_latency))
+        .layer(set_header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(set_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(set_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(set_header(header::CACHE_CONTROL, "no-store"))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// The JSON API, documented by utoipa from the handlers' annotations.
+fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let create = OpenApiRouter::new()
+        .routes(routes!(web::create))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::limit_ticket_creation,
+        ));
+    let web = OpenApiRouter::new()
+        .merge(create)
+        .routes(routes!(web::status, web::abort))
+        .routes(routes!(web::events))
+        .routes(routes!(web::exchange));
+    let app = OpenApiRouter::new()
+        .routes(routes!(app::sign_in))
+        .routes(routes!(app::me))
+        .routes(routes!(app::sign_out))
+        .routes(routes!(app::scan))
+        .routes(routes!(app::confirm))
+        .routes(routes!(app::cancel));
+    let ops = OpenApiRouter::new()
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::jwks))
+        .routes(routes!(ops::avatar));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(web)
+        .merge(app)
+        .merge(ops)
+}
+
+/// CORS for the web-side calls (create, status, events, exchange, abort),
+/// for the configured origins only; app-side calls never get CORS headers.
+/// Exposes `Date` so the SDK can correct for clock skew in its countdown.
+fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let origins = origins.to_vec();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::predicate(move |origin, parts| {
+                origins.contains(origin) && is_web_side(parts.uri.path())
+            }))
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([header::DATE])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+/// True for the paths of the web-side API: `/api/v1/qr`, `/api/v1/qr/{id}`,
+/// `/api/v1/qr/{id}/events` and `/api/v1/qr/{id}/exchange`.
+fn is_web_side(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/qr") else {
+        return false;
+    };
+    let mut segments = rest.split('/');
+    if segments.next() != Some("") {
+        return false;
+    }
+    match (segments.next(), segments.next(), segments.next()) {
+        (None, _, _) => true,
+        (Some(id), None, _) => !id.is_empty(),
+        (Some(id), Some("events" | "exchange"), None) => !id.is_empty(),
+        _ => false,
+    }
+}
+
+fn set_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Records each request's latency under its route template (never the raw
+/// path, so ids do not explode the label set).
+async fn track_latency(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = request.method().clone();
+    let start = Instant::now();
+    let response = next.run(request).await;
+    metrics.observe_request(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        start.elapsed(),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_side_paths_get_cors() {
+        for web in [
+            "/api/v1/qr",
+            "/api/v1/qr/abc",
+            "/api/v1/qr/abc/events",
+            "/api/v1/qr/abc/exchange",
+        ] {
+            assert!(is_web_side(web), "{web}");
+        }
+        for other in [
+            "/api/v1/qrx",
+            "/api/v1/qr/",
+            "/api/v1/qr/abc/scan",
+            "/api/v1/qr/abc/confirm",
+            "/api/v1/qr/abc/cancel",
+            "/api/v1/qr/abc/events/x",
+            "/api/v1/app/sessions",
+            "/healthz",
+        ] {
+            assert!(!is_web_side(other), "{other}");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The hosted page, the SDK and their assets, embedded from `server/web/`.
+
+use axum::extract::Path;
+use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use include_dir::{Dir, include_dir};
+use qrlogin_core::TicketId;
+
+use crate::error::AppError;
+
+static WEB: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web");
+
+/// The content type for a file name.
+fn content_type(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or_default();
+    match ext {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "ico" => "image/x-icon",
+        "json" | "map" => "application/json",
+        "woff2" => "font/woff2",
+        "ts" | "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn file(status: StatusCode, name: &str) -> Response {
+    match WEB.get_file(name) {
+        Some(f) => (
+            status,
+            [
+                (CONTENT_TYPE, content_type(name)),
+                (CACHE_CONTROL, "no-cache"),
+            ],
+            f.contents(),
+        )
+            .into_response(),
+        None => AppError::not_found(format!("{name} is not part of this build")).into_response(),
+    }
+}
+
+/// `/`: the hosted demo login page.
+pub async fn index() -> Response {
+    file(StatusCode::OK, "index.html")
+}
+
+/// `/sdk/qrlogin.js`.
+pub async fn sdk() -> Response {
+    public(file(StatusCode::OK, "qrlogin.js"))
+}
+
+/// `/sdk/qrlogin.d.ts`.
+pub async fn sdk_types() -> Response {
+    public(file(StatusCode::OK, "qrlogin.d.ts"))
+}
+
+/// Other sites load the SDK as an ES module, which is a CORS request: any
+/// origin may read this public code. The API calls it makes are still limited
+/// to `--allowed-origin`.
+fn public(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
+}
+
+/// `/q/{id}`: a phone's camera opened the QR link — tell the person to use
+/// the app. A malformed id gets the same page with status 404.
+pub async fn qr_landing(Path(id): Path<String>) -> Response {
+    let status = match TicketId::parse(&id) {
+        Ok(_) => StatusCode::OK,
+        Err(_) => StatusCode::NOT_FOUND,
+    };
+    file(status, "q.html")
+}
+
+/// `/static/<path>`: every file of `server/web/`.
+pub async fn asset(Path(path): Path<String>) -> Response {
+    file(StatusCode::OK, &path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_fit_the_files() {
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("qrlogin.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("qrlogin.d.ts"), "text/plain; charset=utf-8");
+        assert_eq!(content_type("style.css"), "text/css; charset=utf-8");
+        assert_eq!(content_type("x"), "application/octet-stream");
+    }
+
+    #[test]
+    fn the_page_and_sdk_are_embedded() {
+        assert!(WEB.get_file("index.html").is_some());
+        assert!(WEB.get_file("q.html").is_some());
+        assert!(WEB.get_file("qrlogin.js").is_some());
+    }
+}

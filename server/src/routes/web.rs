@@ -1,0 +1,125 @@
+//! Web side of the API: the page creates a ticket, watches it (long-poll or
+//! SSE), exchanges it once, or gives up. Authenticated by the poll secret.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::{Stream, StreamExt as _};
+use qrlogin_core::{CreateTicketResponse, Event, ExchangeResponse, StatusQuery, StatusView};
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::{ApiJson, ApiQuery, PageAuth};
+use crate::requester::{client_ip, requester_info};
+
+/// Create a sign-in code (QR) for this browser.
+#[utoipa::path(post, path = "/api/v1/qr", tag = "web",
+    responses((status = 201, description = "CreateTicketResponse: id, poll_secret, qr_url, qr_svg, status, version, expires_at")))]
+pub async fn create(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> AppResult<(StatusCode, ApiJson<CreateTicketResponse>)> {
+    let ip = client_ip(&headers, peer, state.settings.trust_proxy);
+    let requester = requester_info(ip, &headers, OffsetDateTime::now_utc());
+    let created = state.tickets.create(requester).await?;
+    Ok((StatusCode::CREATED, ApiJson(created)))
+}
+
+/// The ticket's status; with `?after=V&wait=S` waits up to S (≤ 30) seconds
+/// for a version above V.
+#[utoipa::path(get, path = "/api/v1/qr/{id}", tag = "web",
+    params(("id" = String, Path, description = "ticket id"),
+        ("after" = Option<u64>, Query, description = "wait for a version above this"),
+        ("wait" = Option<u32>, Query, description = "seconds to wait, at most 30")),
+    responses((status = 200, description = "StatusView"), (status = 401, description = "missing or wrong poll secret"), (status = 404, description = "unknown id")))]
+pub async fn status(
+    State(state): State<AppState>,
+    PageAuth(access): PageAuth,
+    ApiQuery(query): ApiQuery<StatusQuery>,
+) -> AppResult<ApiJson<StatusView>> {
+    let wait = query.wait.unwrap_or(0);
+    if wait > StatusQuery::MAX_WAIT_SECS {
+        return Err(AppError::invalid_request("wait must be at most 30 seconds"));
+    }
+    let ticket = match query.after {
+        Some(after) if wait > 0 => {
+            let wait = Duration::from_secs(wait.into());
+            state.tickets.wait_for_change(&access, after, wait).await?
+        }
+        _ => state.tickets.load_for_page(&access).await?,
+    };
+    Ok(ApiJson(ticket.view()))
+}
+
+/// Server-sent events: one StatusView per change, ending after a final state.
+/// Resumes after `Last-Event-ID` (or `?after=`), the last version seen.
+#[utoipa::path(get, path = "/api/v1/qr/{id}/events", tag = "web",
+    params(("id" = String, Path, description = "ticket id"),
+        ("after" = Option<u64>, Query, description = "resume after this version")),
+    responses((status = 200, description = "text/event-stream of StatusView", content_type = "text/event-stream")))]
+pub async fn events(
+    State(state): State<AppState>,
+    PageAuth(access): PageAuth,
+    ApiQuery(query): ApiQuery<StatusQuery>,
+    headers: HeaderMap,
+) -> AppResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    state.tickets.load_for_page(&access).await?;
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let after = last_event_id.or(query.after).unwrap_or(0);
+    let stream = state
+        .tickets
+        .changes(access, after)
+        .filter_map(|view| async move {
+            let event = SseEvent::default()
+                .id(view.version.to_string())
+                .json_data(&view);
+            event.ok().map(Ok)
+        });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Trade the confirmed ticket for an access token — exactly once.
+#[utoipa::path(post, path = "/api/v1/qr/{id}/exchange", tag = "web",
+    params(("id" = String, Path, description = "ticket id")),
+    responses((status = 200, description = "ExchangeResponse: access_token (EdDSA JWT), token_type, expires_in, user"),
+        (status = 409, description = "not_confirmed or already_consumed"), (status = 410, description = "expired")))]
+pub async fn exchange(
+    State(state): State<AppState>,
+    PageAuth(access): PageAuth,
+) -> AppResult<ApiJson<ExchangeResponse>> {
+    let ticket_user = state.tickets.exchange(&access).await?;
+    let user = state
+        .users
+        .get(&ticket_user.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("the user who confirmed no longer exists"))?;
+    let profile = state.users.profile(&user);
+    let token = state.tokens.issue(&profile, OffsetDateTime::now_utc());
+    Ok(ApiJson(ExchangeResponse {
+        access_token: token.jwt,
+        token_type: "Bearer".into(),
+        expires_in: token.expires_in,
+        user: profile,
+    }))
+}
+
+/// The page gave up: the ticket becomes `cancelled`.
+#[utoipa::path(delete, path = "/api/v1/qr/{id}", tag = "web",
+    params(("id" = String, Path, description = "ticket id")),
+    responses((status = 204, description = "cancelled")))]
+pub async fn abort(
+    State(state): State<AppState>,
+    PageAuth(access): PageAuth,
+) -> AppResult<StatusCode> {
+    state.tickets.apply_for_page(&access, Event::Abort).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,257 @@
+//! Starting the server: open the database, load the signing key, build the
+//! state, bind, and serve until shutdown.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use qrlogin_core::{Lifetimes, Origin};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServeArgs;
+use crate::limits::CreateLimiter;
+use crate::metrics::Metrics;
+use crate::store::{
+    DEFAULT_RETENTION, MemoryStore, RedisSettings, RedisStore, StoreError, TicketStore,
+};
+use crate::tickets::Tickets;
+use crate::tokens::{KeyError, TokenIssuer};
+use crate::users::{DatabaseTarget, UserError, Users};
+use crate::{AppState, Settings, app};
+
+/// How often the memory store drops old tickets.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// The demo accounts seeded by `--demo`: (username, display name).
+pub const DEMO_USERS: [(&str, &str); 2] = [("alice", "Alice Example"), ("bob", "Bob Example")];
+pub const DEMO_PASSWORD: &str = "demo";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(
+        "invalid --public-url `{url}`: {reason} (use https://host, or http:// only for localhost)"
+    )]
+    PublicUrl { url: String, reason: String },
+    #[error("invalid --allowed-origin `{0}`")]
+    AllowedOrigin(String),
+    #[error(transparent)]
+    Users(#[from] UserError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("ticket store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// A server running in the background (on its own tokio task).
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// Names of demo users created by this start (empty without `--demo`
+    /// or when they already existed).
+    pub seeded_demo_users: Vec<String>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The public URL, e.g. `http://127.0.0.1:8080`.
+    pub fn url(&self) -> String {
+        self.state.settings.public_url.to_string()
+    }
+
+    /// Asks the server to stop: event streams end, then connections close.
+    pub fn trigger_shutdown(&self) {
+        self.state.shutdown.cancel();
+    }
+
+    /// Waits until the server has stopped.
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(join) => Err(std::io::Error::other(join)),
+        }
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.trigger_shutdown();
+        self.wait().await
+    }
+}
+
+/// Opens everything, binds `args.listen` and serves in the background.
+pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: args.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: args.listen,
+        source,
+    })?;
+    let public_url = public_url(args.public_url.as_deref(), addr)?;
+    let target = DatabaseTarget::parse(&args.database.database_url)?;
+    let users = Users::connect(&target, public_url.clone()).await?;
+    let seeded_demo_users = if args.demo {
+        seed_demo(&users).await?
+    } else {
+        Vec::new()
+    };
+    let key = TokenIssuer::load_or_create_key(&key_path(args, &target))?;
+    let tokens = TokenIssuer::new(key, public_url.to_string(), args.access_token_lifetime);
+    let allowed_origins = args
+        .allowed_origins
+        .iter()
+        .map(|o| allowed_origin(o))
+        .collect::<Result<_, _>>()?;
+
+    let shutdown = CancellationToken::new();
+    let metrics = Arc::new(Metrics::default());
+    let (store, sweeper): (Arc<dyn TicketStore>, _) = match &args.redis_url {
+        Some(url) => {
+            let settings = RedisSettings {
+                prefix: args.redis_prefix.clone(),
+                ..RedisSettings::new(url.clone(), DEFAULT_RETENTION)
+            };
+            (Arc::new(RedisStore::open(settings).await?), None)
+        }
+        None => {
+            let memory = Arc::new(MemoryStore::new(DEFAULT_RETENTION, args.max_tickets));
+            let sweeper = memory.spawn_sweeper(SWEEP_EVERY);
+            (memory, Some(sweeper))
+        }
+    };
+    let lifetimes = Lifetimes {
+        pending: args.pending_lifetime,
+        scanned: args.scanned_lifetime,
+        confirmed: args.confirmed_lifetime,
+    };
+    let tickets = Tickets::new(
+        store,
+        lifetimes,
+        public_url.clone(),
+        metrics.clone(),
+        shutdown.clone(),
+    );
+    let state = AppState {
+        settings: Arc::new(Settings {
+            public_url,
+            trust_proxy: args.trust_proxy,
+            allowed_origins,
+        }),
+        tickets,
+        users,
+        tokens: Arc::new(tokens),
+        metrics,
+        create_limiter: CreateLimiter::new(args.create_rate, args.create_burst).map(Arc::new),
+        shutdown: shutdown.clone(),
+    };
+
+    let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        let result = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await;
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
+        result
+    });
+    Ok(RunningServer {
+        addr,
+        state,
+        seeded_demo_users,
+        task,
+    })
+}
+
+/// `--public-url`, or `http://<bound address>` (loopback for a wildcard bind).
+fn public_url(configured: Option<&str>, bound: SocketAddr) -> Result<Origin, StartError> {
+    let text = match configured {
+        Some(url) => url.to_string(),
+        None => {
+            let ip = match bound.ip() {
+                IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+                ip => ip,
+            };
+            format!("http://{}", SocketAddr::new(ip, bound.port()))
+        }
+    };
+    Origin::parse(&text).map_err(|e| StartError::PublicUrl {
+        url: text,
+        reason: e.to_string(),
+    })
+}
+
+fn allowed_origin(text: &str) -> Result<HeaderValue, StartError> {
+    let origin = Origin::parse(text.trim()).map_err(|_| StartError::AllowedOrigin(text.into()))?;
+    HeaderValue::from_str(&origin.to_string()).map_err(|_| StartError::AllowedOrigin(text.into()))
+}
+
+/// `--jwt-key`, or `qrlogin-jwt.pem` beside the SQLite file / in the working directory.
+fn key_path(args: &ServeArgs, target: &DatabaseTarget) -> PathBuf {
+    const FILE: &str = "qrlogin-jwt.pem";
+    if let Some(path) = &args.jwt_key {
+        return path.clone();
+    }
+    match target {
+        DatabaseTarget::Sqlite(db) => db
+            .parent()
+            .map_or_else(|| FILE.into(), |dir| dir.join(FILE)),
+        DatabaseTarget::Postgres(_) => FILE.into(),
+    }
+}
+
+/// Creates the demo users that do not exist yet; returns their names.
+async fn seed_demo(users: &Users) -> Result<Vec<String>, UserError> {
+    let mut created = Vec::new();
+    for (username, display_name) in DEMO_USERS {
+        match users
+            .add(username, display_name, DEMO_PASSWORD.into(), None)
+            .await
+        {
+            Ok(_) => created.push(username.to_string()),
+            Err(UserError::Exists(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_public_url_follows_the_bound_address() {
+        let bound: SocketAddr = "127.0.0.1:4321".parse().unwrap();
+        assert_eq!(
+            public_url(None, bound).unwrap().to_string(),
+            "http://127.0.0.1:4321"
+        );
+        let wildcard: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(
+            public_url(None, wildcard).unwrap().to_string(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(public_url(Some("http://login.example.com"), bound).is_err());
+        assert_eq!(
+            public_url(Some("https://login.example.com/"), bound)
+                .unwrap()
+                .to_string(),
+            "https://login.example.com"
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! The ticket service: loads a ticket, lets `qrlogin-core`'s state machine
+//! decide ([`Ticket::apply`], [`Ticket::expire_if_due`]) and persists the
+//! result with a compare-and-swap, retrying when another request won the race.
+//! No transition rule lives here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::Stream;
+use qrlogin_core::{
+    CreateTicketResponse, ErrorCode, Event, Lifetimes, LoginQr, Origin, PollSecret, RequesterInfo,
+    StatusView, Ticket, TicketId, TicketUser,
+};
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+use tracing::instrument;
+
+use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
+use crate::random;
+use crate::store::{StoreError, Swap, TicketStore};
+
+/// Compare-and-swap attempts before giving up with 409 `conflict`. Each
+/// failed attempt means another writer made progress, so this is generous.
+const MAX_ATTEMPTS: usize = 64;
+
+/// The web page's claim on a ticket: its id and the poll secret it presented.
+/// The secret is checked against the stored hash on every load.
+pub struct PageAccess {
+    pub id: TicketId,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for PageAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageAccess")
+            .field("id", &self.id)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+pub struct Tickets {
+    store: Arc<dyn TicketStore>,
+    lifetimes: Lifetimes,
+    public_url: Origin,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("no such sign-in code (it may have expired long ago)")
+}
+
+impl Tickets {
+    pub fn new(
+        store: Arc<dyn TicketStore>,
+        lifetimes: Lifetimes,
+        public_url: Origin,
+        metrics: Arc<Metrics>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            store,
+            lifetimes,
+            public_url,
+            metrics,
+            shutdown,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn TicketStore> {
+        &self.store
+    }
+
+    /// Creates a pending ticket for the browser described by `requester`.
+    #[instrument(skip_all)]
+    pub async fn create(&self, requester: RequesterInfo) -> AppResult<CreateTicketResponse> {
+        let poll_secret = PollSecret::from_random_bytes(random::bytes());
+        let ticket = loop {
+            let id = TicketId::from_random_bytes(random::bytes());
+            let ticket = Ticket::new(
+                id,
+                poll_secret.hash(),
+                requester.clone(),
+                self.lifetimes,
+                now(),
+            );
+            match self.store.insert(&ticket).await {
+                Ok(()) => break ticket,
+                Err(StoreError::Duplicate) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        self.metrics.ticket_entered(ticket.status());
+        tracing::info!(ticket = %ticket.id, "ticket created");
+        let qr_url = LoginQr::new(self.public_url.clone(), ticket.id).to_string();
+        Ok(CreateTicketResponse {
+            id: ticket.id,
+            poll_secret,
+            qr_svg: qr_svg(&qr_url)?,
+            qr_url,
+            status: ticket.status(),
+            version: ticket.version,
+            expires_at: ticket.expires_at,
+        })
+    }
+
+    /// The ticket as it is now, with an overdue deadline persisted as `expired`.
+    async fn load(&self, id: &TicketId) -> AppResult<Ticket> {
+        for _ in 0..MAX_ATTEMPTS {
+            let ticket = self.store.get(id).await?.ok_or_else(not_found)?;
+            let Some(expired) = ticket.expire_if_due(now()) else {
+                return Ok(ticket);
+            };
+            match self
+                .store
+                .compare_and_swap(ticket.version, &expired)
+                .await?
+            {
+                Swap::Done => {
+                    self.metrics.ticket_entered(expired.status());
+                    return Ok(expired);
+                }
+                Swap::Stale => continue,
+                Swap::Missing => return Err(not_found()),
+            }
+        }
+        Err(conflict())
+    }
+
+    /// Loads the ticket for the page that holds its poll secret.
+    pub async fn load_for_page(&self, access: &PageAccess) -> AppResult<Ticket> {
+        let ticket = self.load(&access.id).await?;
+        check_secret(&ticket, access)?;
+        Ok(ticket)
+    }
+
+    /// Applies `event` (from the app side) and persists the next ticket.
+    #[instrument(skip_all, fields(ticket = %id))]
+    pub async fn apply(&self, id: &TicketId, event: Event) -> AppResult<Ticket> {
+        self.apply_checked(id, event, |_| Ok(())).await
+    }
+
+    /// Applies `event` for the page that holds the poll secret.
+    #[instrument(skip_all, fields(ticket = %access.id))]
+    pub async fn apply_for_page(&self, access: &PageAccess, event: Event) -> AppResult<Ticket> {
+        self.apply_checked(&access.id, event, |t| check_secret(t, access))
+            .await
+    }
+
+    /// Trades a confirmed ticket for its user, exactly once: a single
+    /// compare-and-swap Confirmed → Consumed, which only one caller can win.
+    pub async fn exchange(&self, access: &PageAccess) -> AppResult<TicketUser> {
+        let consumed = self.apply_for_page(access, Event::Exchange).await?;
+        consumed
+            .state
+            .user()
+            .cloned()
+            .ok_or_else(|| AppError::internal("exchange produced a ticket without a user"))
+    }
+
+    async fn apply_checked(
+        &self,
+        id: &TicketId,
+        event: Event,
+        check: impl Fn(&Ticket) -> AppResult<()>,
+    ) -> AppResult<Ticket> {
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.load(id).await?;
+            check(&current)?;
+            let next = current.apply(event.clone(), now())?;
+            if next.version == current.version {
+                return Ok(next); // a repeat of what already happened
+            }
+            match self.store.compare_and_swap(current.version, &next).await? {
+                Swap::Done => {
+                    self.metrics.ticket_entered(next.status());
+                    tracing::info!(status = %next.status(), version = next.version, "ticket changed");
+                    return Ok(next);
+                }
+                Swap::Stale => continue,
+                Swap::Missing => return Err(not_found()),
+            }
+        }
+        Err(conflict())
+    }
+
+    /// Long-poll: the ticket once its version is above `after`, once it is
+    /// final, or as it is when `wait` runs out (or the server shuts down).
+    #[instrument(skip_all, fields(ticket = %access.id))]
+    pub async fn wait_for_change(
+        &self,
+        access: &PageAccess,
+        after: u64,
+        wait: Duration,
+    ) -> AppResult<Ticket> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let mut changes = self.store.subscribe(&access.id).await?;
+            let ticket = self.load_for_page(access).await?;
+            if ticket.version > after || ticket.is_final() {
+                return Ok(ticket);
+            }
+            tokio::select! {
+                more = changes.changed() => if !more { backoff().await },
+                () = tokio::time::sleep(until(ticket.expires_at)) => {}
+                () = tokio::time::sleep_until(deadline) => return Ok(ticket),
+                () = self.shutdown.cancelled() => return Ok(ticket),
+            }
+        }
+    }
+
+    /// Every change of the ticket from `after` on, ending after a final state
+    /// (or when the ticket disappears, or the server shuts down). The caller
+    /// has checked access with [`Self::load_for_page`] first.
+    pub fn changes(
+        &self,
+        access: PageAccess,
+        after: u64,
+    ) -> impl Stream<Item = StatusView> + use<> {
+        let tickets = self.clone();
+        async_stream::stream! {
+            let mut last = after;
+            loop {
+                let Ok(mut changes) = tickets.store.subscribe(&access.id).await else { break };
+                let Ok(ticket) = tickets.load_for_page(&access).await else { break };
+                if ticket.version > last {
+                    last = ticket.version;
+                    yield ticket.view();
+                }
+                if ticket.is_final() {
+                    break;
+                }
+                tokio::select! {
+                    more = changes.changed() => if !more { backoff().await },
+                    () = tokio::time::sleep(until(ticket.expires_at)) => {}
+                    () = tickets.shutdown.cancelled() => break,
+                }
+            }
+        }
+    }
+}
+
+fn check_secret(ticket: &Ticket, access: &PageAccess) -> AppResult<()> {
+    if ticket.poll_secret_hash.matches(&access.secret) {
+        Ok(())
+    } else {
+        Err(AppError::unauthorized("wrong poll secret for this code"))
+    }
+}
+
+fn conflict() -> AppError {
+    AppError::new(
+        ErrorCode::Conflict,
+        "too many simultaneous changes, try again",
+    )
+}
+
+/// Time from now until `deadline` (zero if it passed), plus a millisecond so
+/// that the deadline has surely passed when the sleep ends.
+fn until(deadline: OffsetDateTime) -> Duration {
+    let left = deadline - now();
+    Duration::try_from(left).unwrap_or_default() + Duration::from_millis(1)
+}
+
+/// A subscription that ended while the ticket still exists (e.g. a shared
+/// store lost its connection): poll gently instead of spinning.
+async fn backoff() {
+    tokio::time::sleep(Duration::from_millis(250)).await;
+}
+
+/// The QR code for `url` as an SVG document.
+fn qr_svg(url: &str) -> AppResult<String> {
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(AppError::internal)?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}

@@ -1,0 +1,184 @@
+//! The `qrlogin-server` binary: user management, demo start, and graceful
+//! shutdown on SIGTERM with an open event stream.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::read_events;
+
+const BIN: &str = env!("CARGO_BIN_EXE_qrlogin-server");
+
+fn users(db_url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .arg("users")
+        .args(args)
+        .env("QRLOGIN_DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn users_add_list_remove_and_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("users.db").display());
+    let add = users(
+        &url,
+        &[
+            "add",
+            "Carol",
+            "--display-name",
+            "Carol Cook",
+            "--password-stdin",
+        ],
+        Some("s3cret\n"),
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let again = users(&url, &["add", "carol", "--password-stdin"], Some("x\n"));
+    assert!(!again.status.success(), "a duplicate user must be refused");
+    let list = users(&url, &["list"], None);
+    let listed = String::from_utf8(list.stdout).unwrap();
+    assert!(listed.contains("carol\tCarol Cook"), "{listed}");
+
+    let app = crate::spawn_app_at(dir, url.clone(), &[]).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/app/sessions"))
+        .json(&serde_json::json!({"username": "carol", "password": "s3cret"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: qrlogin_core::SignInResponse = response.json().await.unwrap();
+
+    let remove = users(&url, &["remove", "carol"], None);
+    assert!(
+        remove.status.success(),
+        "{}",
+        String::from_utf8_lossy(&remove.stderr)
+    );
+    let me = app
+        .client
+        .get(app.url("/api/v1/app/me"))
+        .bearer_auth(body.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401, "a removed user's sessions end");
+    let missing = users(&url, &["remove", "carol"], None);
+    assert!(!missing.status.success());
+}
+
+#[tokio::test]
+async fn sigterm_ends_open_event_streams_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--demo", "--listen", "127.0.0.1:0"])
+        .env(
+            "QRLOGIN_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("d.db").display()),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    let client = reqwest::Client::new();
+    let ticket: qrlogin_core::CreateTicketResponse = client
+        .post(format!("{base}/api/v1/qr"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sse = client
+        .get(format!("{base}/api/v1/qr/{}/events", ticket.id))
+        .bearer_auth(ticket.poll_secret.expose())
+        .send()
+        .await
+        .unwrap();
+    let events = tokio::spawn(read_events(sse, |_| false));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let seen = events.await.unwrap();
+    assert_eq!(
+        seen.len(),
+        1,
+        "the stream sent the pending view, then closed"
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "exit status {status}");
+}
+
+#[tokio::test]
+async fn demo_start_prints_the_warning_and_the_page_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--demo", "--listen", "127.0.0.1:0"])
+        .env(
+            "QRLOGIN_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("d.db").display()),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    let mut second = String::new();
+    stdout.read_line(&mut first).unwrap();
+    stdout.read_line(&mut second).unwrap();
+    assert!(first.contains("listening on http://127.0.0.1:"), "{first}");
+    assert!(
+        second.starts_with("Login page: http://127.0.0.1:"),
+        "{second}"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("demo"), "{stderr}");
+    assert!(
+        stderr.contains("alice") && stderr.contains("bob"),
+        "{stderr}"
+    );
+    assert!(output.status.success());
+}

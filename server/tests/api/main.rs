@@ -1,0 +1,260 @@
+//! Integration tests of the login server over real HTTP on an ephemeral port.
+//! One binary; `spawn_app()` starts a fresh server (fresh SQLite file or a
+//! fresh PostgreSQL schema, fresh signing key, demo users alice and bob).
+
+mod auth;
+mod cli;
+mod errors;
+mod expiry;
+mod flow;
+mod malformed;
+mod ops;
+mod races;
+mod rate_limit;
+mod redis_store;
+mod store;
+
+use std::time::Duration;
+
+use clap::Parser as _;
+use qrlogin_core::{ApiError, CreateTicketResponse, ErrorCode, StatusView};
+use qrlogin_server::{Command, Config, RunningServer};
+use reqwest::{Response, StatusCode};
+
+pub const FIREFOX_UA: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Defines `$name` twice, as `sqlite::$name` and `postgres::$name`, each
+/// calling `async fn $name(db: Db)`.
+#[macro_export]
+macro_rules! both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($crate::Db::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($crate::Db::Postgres).await })*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub server: Option<RunningServer>,
+    pub dir: tempfile::TempDir,
+}
+
+/// A fresh server with SQLite and default lifetimes.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Db::Sqlite, &[]).await
+}
+
+/// A fresh server on `db` with extra command-line flags.
+pub async fn spawn_app_with(db: Db, extra: &[&str]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
+        Db::Postgres => fresh_postgres_schema().await,
+    };
+    spawn_app_at(dir, database_url, extra).await
+}
+
+/// A server in `dir` on the database at `database_url`.
+pub async fn spawn_app_at(dir: tempfile::TempDir, database_url: String, extra: &[&str]) -> TestApp {
+    let key = dir.path().join("jwt.pem");
+    let mut args = vec![
+        "qrlogin-server".to_string(),
+        "serve".into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--database-url".into(),
+        database_url,
+        "--jwt-key".into(),
+        key.display().to_string(),
+        "--demo".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let Command::Serve(serve) = Config::try_parse_from(args).unwrap().into_command() else {
+        panic!("expected serve")
+    };
+    let server = qrlogin_server::start(&serve).await.unwrap();
+    TestApp {
+        base: server.url(),
+        client: reqwest::Client::builder()
+            .user_agent(FIREFOX_UA)
+            .timeout(Duration::from_secs(40))
+            .build()
+            .unwrap(),
+        server: Some(server),
+        dir,
+    }
+}
+
+pub const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Creates a new schema in the test database; returns a URL that uses it.
+async fn fresh_postgres_schema() -> String {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let schema = format!(
+        "qrlogin_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut conn = sqlx::AnyConnection::connect(POSTGRES_URL)
+        .await
+        .expect("PostgreSQL must be running on 127.0.0.1:5432 (user postgres, database test)");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    format!("{POSTGRES_URL}?options=-c%20search_path%3D{schema}")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `POST /api/v1/qr` → the 201 body.
+    pub async fn create(&self) -> CreateTicketResponse {
+        let response = self
+            .client
+            .post(self.url("/api/v1/qr"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    /// Signs `username` in with the demo password; returns the app token.
+    pub async fn sign_in(&self, username: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/app/sessions"))
+            .json(&serde_json::json!({"username": username, "password": "demo", "device_name": "test"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// `POST /api/v1/qr/{id}/{action}` with an app token.
+    pub async fn app_call(&self, token: &str, id: &str, action: &str) -> Response {
+        self.client
+            .post(self.url(&format!("/api/v1/qr/{id}/{action}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn status(&self, ticket: &CreateTicketResponse) -> StatusView {
+        let response = self
+            .client
+            .get(self.url(&format!("/api/v1/qr/{}", ticket.id)))
+            .bearer_auth(ticket.poll_secret.expose())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    pub async fn exchange(&self, ticket: &CreateTicketResponse) -> Response {
+        self.client
+            .post(self.url(&format!("/api/v1/qr/{}/exchange", ticket.id)))
+            .bearer_auth(ticket.poll_secret.expose())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A ticket scanned and confirmed by alice.
+    pub async fn confirmed_ticket(&self) -> CreateTicketResponse {
+        let ticket = self.create().await;
+        let alice = self.sign_in("alice").await;
+        let id = ticket.id.to_string();
+        assert_eq!(
+            self.app_call(&alice, &id, "scan").await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            self.app_call(&alice, &id, "confirm").await.status(),
+            StatusCode::OK
+        );
+        ticket
+    }
+}
+
+/// Asserts an error response: status, JSON body, and the code.
+pub async fn assert_error(response: Response, status: u16, code: ErrorCode) {
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "status of {}",
+        response.url()
+    );
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type}"
+    );
+    let body: ApiError = response.json().await.unwrap();
+    assert_eq!(body.error, code, "message: {}", body.message);
+    assert!(!body.message.is_empty());
+    assert_eq!(code.http_status(), status);
+}
+
+/// Reads server-sent events from a response until `until` says stop or the
+/// stream ends; returns the StatusViews seen.
+pub async fn read_events(
+    mut response: Response,
+    mut until: impl FnMut(&StatusView) -> bool,
+) -> Vec<StatusView> {
+    let mut buffer = String::new();
+    let mut views = Vec::new();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), response.chunk())
+        .await
+        .expect("no event within 10 s")
+        .unwrap()
+    {
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            let data: String = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            if data.is_empty() {
+                continue; // keep-alive comment
+            }
+            let view: StatusView = serde_json::from_str(&data).unwrap();
+            let stop = until(&view);
+            views.push(view);
+            if stop {
+                return views;
+            }
+        }
+    }
+    views
+}

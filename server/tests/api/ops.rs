@@ -1,0 +1,264 @@
+//! Health, metrics, JWKS, OpenAPI, the embedded page and SDK, CORS.
+
+use reqwest::StatusCode;
+
+use crate::{Db, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn healthz_checks_database_and_store() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["ticket_store"], "ok");
+}
+
+#[tokio::test]
+async fn metrics_count_tickets_by_state_and_request_latency() {
+    let app = spawn_app().await;
+    let ticket = app.confirmed_ticket().await;
+    assert_eq!(app.exchange(&ticket).await.status(), StatusCode::OK);
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("qrlogin_tickets_total{state=\"pending\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("qrlogin_tickets_total{state=\"consumed\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "qrlogin_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/qr/{id}/exchange\",status=\"200\"} 1"
+    ), "{text}");
+}
+
+#[tokio::test]
+async fn jwks_publishes_one_ed25519_key() {
+    let app = spawn_app().await;
+    let jwks: serde_json::Value = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "OKP");
+    assert_eq!(key["crv"], "Ed25519");
+    assert_eq!(key["alg"], "EdDSA");
+    assert!(key["kid"].as_str().is_some_and(|k| !k.is_empty()));
+    assert!(
+        key.get("d").is_none(),
+        "the private part must never be published"
+    );
+}
+
+#[tokio::test]
+async fn signing_key_survives_a_restart() {
+    let first = spawn_app().await;
+    let kid = |app: &crate::TestApp| {
+        let url = app.url("/.well-known/jwks.json");
+        let client = app.client.clone();
+        async move {
+            let jwks: serde_json::Value =
+                client.get(url).send().await.unwrap().json().await.unwrap();
+            jwks["keys"][0]["kid"].as_str().unwrap().to_string()
+        }
+    };
+    let before = kid(&first).await;
+    let crate::TestApp { server, dir, .. } = first;
+    server.unwrap().shutdown().await.unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let second = crate::spawn_app_at(dir, url, &[]).await;
+    assert_eq!(kid(&second).await, before);
+}
+
+/// Every route of the contract, as (method, OpenAPI path).
+const CONTRACT: [(&str, &str); 15] = [
+    ("post", "/api/v1/qr"),
+    ("get", "/api/v1/qr/{id}"),
+    ("delete", "/api/v1/qr/{id}"),
+    ("get", "/api/v1/qr/{id}/events"),
+    ("post", "/api/v1/qr/{id}/exchange"),
+    ("post", "/api/v1/app/sessions"),
+    ("get", "/api/v1/app/me"),
+    ("delete", "/api/v1/app/sessions/current"),
+    ("post", "/api/v1/qr/{id}/scan"),
+    ("post", "/api/v1/qr/{id}/confirm"),
+    ("post", "/api/v1/qr/{id}/cancel"),
+    ("get", "/healthz"),
+    ("get", "/metrics"),
+    ("get", "/.well-known/jwks.json"),
+    ("get", "/avatars/{file}"),
+];
+
+#[tokio::test]
+async fn openapi_lists_every_api_route() {
+    let app = spawn_app().await;
+    let spec: serde_json::Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = spec["paths"].as_object().unwrap();
+    for (method, path) in CONTRACT {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+    }
+    let listed: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        listed,
+        CONTRACT.len(),
+        "the document lists routes the test does not know"
+    );
+    // And every listed route really exists (answers something other than the 404 fallback).
+    for (method, path) in CONTRACT {
+        let url = app.url(
+            &path
+                .replace("{id}", "AAAAAAAAAAAAAAAAAAAAAA")
+                .replace("{file}", "x.svg"),
+        );
+        let response = app
+            .client
+            .request(method.to_uppercase().parse().unwrap(), url)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::NOT_FOUND {
+            let body: qrlogin_core::ApiError = response.json().await.unwrap();
+            assert_ne!(body.message, "no such route", "{method} {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_are_served_with_strict_headers() {
+    let app = spawn_app().await;
+    for (path, content_type) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/q/AAAAAAAAAAAAAAAAAAAAAA", "text/html; charset=utf-8"),
+        ("/sdk/qrlogin.js", "text/javascript; charset=utf-8"),
+        ("/static/qrlogin.js", "text/javascript; charset=utf-8"),
+        ("/static/index.html", "text/html; charset=utf-8"),
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let headers = response.headers();
+        assert_eq!(headers["content-type"], content_type, "{path}");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn the_qr_landing_page_answers_404_for_a_malformed_id() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/q/not-an-id"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let response = app
+        .client
+        .get(app.url("/static/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn cors_allows_configured_origins_on_the_web_side_only() {
+    let app = spawn_app_with(Db::Sqlite, &["--allowed-origin", "https://shop.example"]).await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/qr"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+
+    let create = app
+        .client
+        .post(app.url("/api/v1/qr"))
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status(), StatusCode::CREATED);
+    assert_eq!(
+        create.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let exposed = create.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap();
+    assert!(exposed.to_ascii_lowercase().contains("date"), "{exposed}");
+    assert!(create.headers().contains_key("date"));
+
+    let stranger = app
+        .client
+        .post(app.url("/api/v1/qr"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !stranger
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+
+    let app_side = app
+        .client
+        .post(app.url("/api/v1/app/sessions"))
+        .header("origin", "https://shop.example")
+        .json(&serde_json::json!({"username": "alice", "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !app_side
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+}

@@ -1,0 +1,230 @@
+//! Faults: an instance restarts or is killed mid-flow; Redis or PostgreSQL
+//! becomes unreachable and comes back.
+
+use std::time::{Duration, Instant};
+
+use qrlogin_core::{StatusView, TicketStatus};
+use reqwest::StatusCode;
+
+use crate::{
+    OwnRedis, PgProxy, SHARED_REDIS, Server, ServerConfig, app_call, assert_json_error, create,
+    exchange, fresh_database, http, next_event, open_events, sign_in, status, unique,
+    wait_for_health,
+};
+
+/// How long a request may take while a dependency is down: the Redis
+/// operation timeout is 2 s and the database pool's acquire timeout 5 s.
+const FAILURE_BOUND: Duration = Duration::from_secs(12);
+const EVENT_BOUND: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn a_ticket_and_its_state_survive_an_instance_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig::new(
+        dir.path(),
+        &fresh_database().await,
+        SHARED_REDIS,
+        &unique("restart"),
+    );
+    let mut server = Server::start(&config).await;
+    let client = http();
+    let ticket = create(&client, &server).await;
+    let id = ticket.id.to_string();
+    let alice = sign_in(&client, &server, "alice").await;
+    assert_eq!(
+        app_call(&client, &server, &alice, &id, "scan")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    server.kill_hard();
+    let server = Server::start(&config).await;
+
+    // The page's SDK reconnects its stream, resuming after the version it saw.
+    let mut events = open_events(&client, &server, &ticket, Some(1)).await;
+    let (_, seen) = next_event(&mut events, EVENT_BOUND).await;
+    assert_eq!((seen.status, seen.version), (TicketStatus::Scanned, 2));
+    // The app's session lives in PostgreSQL: it survives too.
+    assert_eq!(
+        app_call(&client, &server, &alice, &id, "confirm")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (_, seen) = next_event(&mut events, EVENT_BOUND).await;
+    assert_eq!(seen.status, TicketStatus::Confirmed);
+    assert_eq!(
+        exchange(&client, &server, &ticket).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn kill_9_during_confirm_leaves_no_half_changed_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = unique("kill9");
+    let config = ServerConfig::new(dir.path(), &fresh_database().await, SHARED_REDIS, &prefix);
+    let client = http();
+    let mut redis = redis::Client::open(SHARED_REDIS)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    for round in 0..4u64 {
+        let mut server = Server::start(&config).await;
+        let ticket = create(&client, &server).await;
+        let id = ticket.id.to_string();
+        let bob = sign_in(&client, &server, "bob").await;
+        assert_eq!(
+            app_call(&client, &server, &bob, &id, "scan").await.status(),
+            StatusCode::OK
+        );
+        // Confirm, and kill the process while the request is in flight
+        // (a little later each round).
+        let confirm = {
+            let request = client
+                .post(server.url(&format!("/api/v1/qr/{id}/confirm")))
+                .bearer_auth(&bob);
+            tokio::spawn(async move { request.send().await })
+        };
+        tokio::time::sleep(Duration::from_micros(500 * round)).await;
+        server.kill_hard();
+        let _ = confirm.await;
+
+        // Redis holds either the scanned or the confirmed ticket, whole.
+        let key = format!("{prefix}:ticket:{{{id}}}");
+        let (version, json): (u64, String) = redis::cmd("HMGET")
+            .arg(&key)
+            .arg("v")
+            .arg("t")
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        let stored: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            stored["version"].as_u64(),
+            Some(version),
+            "version field and body disagree"
+        );
+        let server = Server::start(&config).await;
+        let view: StatusView = status(&client, &server, &ticket)
+            .await
+            .json()
+            .await
+            .unwrap();
+        match (view.status, view.version) {
+            (TicketStatus::Scanned, 2) | (TicketStatus::Confirmed, 3) => {}
+            other => panic!("half-changed ticket after kill -9: {other:?}"),
+        }
+        // Either way the sign-in can finish, exactly once.
+        assert_eq!(
+            app_call(&client, &server, &bob, &id, "confirm")
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            exchange(&client, &server, &ticket).await.status(),
+            StatusCode::OK
+        );
+        assert_json_error(
+            exchange(&client, &server, &ticket).await,
+            409,
+            "already_consumed",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn redis_down_answers_503_promptly_and_recovers_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut own_redis = OwnRedis::start().await;
+    let config = ServerConfig::new(
+        dir.path(),
+        &fresh_database().await,
+        &own_redis.url(),
+        "qrlogin",
+    );
+    let server = Server::start(&config).await;
+    let client = http();
+    wait_for_health(&client, &server, StatusCode::OK, Duration::from_secs(10)).await;
+    let ticket = create(&client, &server).await;
+
+    own_redis.kill();
+    let started = Instant::now();
+    let response = client.post(server.url("/api/v1/qr")).send().await.unwrap();
+    let took = started.elapsed();
+    assert_json_error(response, 503, "service_unavailable").await;
+    assert!(took < FAILURE_BOUND, "503 took {took:?}");
+    assert_json_error(
+        status(&client, &server, &ticket).await,
+        503,
+        "service_unavailable",
+    )
+    .await;
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["ticket_store"], "unavailable", "{health}");
+    assert_eq!(health["database"], "ok", "{health}");
+    eprintln!("503 with Redis down after {took:?}");
+
+    // Redis comes back (empty: it kept nothing). No restart of the server.
+    own_redis.restart().await;
+    let started = Instant::now();
+    wait_for_health(&client, &server, StatusCode::OK, Duration::from_secs(15)).await;
+    eprintln!("healthy again {:?} after Redis returned", started.elapsed());
+    let ticket = create(&client, &server).await;
+    let mut events = open_events(&client, &server, &ticket, None).await;
+    next_event(&mut events, EVENT_BOUND).await;
+    let alice = sign_in(&client, &server, "alice").await;
+    let id = ticket.id.to_string();
+    assert_eq!(
+        app_call(&client, &server, &alice, &id, "scan")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (_, seen) = next_event(&mut events, EVENT_BOUND).await;
+    assert_eq!(
+        seen.status,
+        TicketStatus::Scanned,
+        "notifications work again"
+    );
+}
+
+#[tokio::test]
+async fn postgres_down_answers_503_on_sign_in_and_recovers_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = PgProxy::start().await;
+    let database = proxy.url(&fresh_database().await);
+    let config = ServerConfig::new(dir.path(), &database, SHARED_REDIS, &unique("pgdown"));
+    let server = Server::start(&config).await;
+    let client = http();
+    sign_in(&client, &server, "alice").await;
+
+    proxy.cut();
+    let started = Instant::now();
+    let response = client
+        .post(server.url("/api/v1/app/sessions"))
+        .json(&serde_json::json!({"username": "alice", "password": "demo", "device_name": "t"}))
+        .send()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_json_error(response, 503, "service_unavailable").await;
+    assert!(took < FAILURE_BOUND, "503 took {took:?}");
+    eprintln!("sign-in 503 with PostgreSQL down after {took:?}");
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["database"], "unavailable", "{health}");
+    // Tickets live in Redis: pages can still get a code.
+    create(&client, &server).await;
+
+    proxy.restore().await;
+    wait_for_health(&client, &server, StatusCode::OK, Duration::from_secs(20)).await;
+    sign_in(&client, &server, "alice").await;
+}
