@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use image::GrayImage;
-use qrlogin_client::decode::{Decoder, Engine, Pass, Step};
+use qrlogin_client::decode::{Decoder, Engine, FrameDecoder, Pass, Step};
 
 /// A simple deterministic generator (xorshift), so the sets are the same on
 /// every machine.
@@ -200,6 +200,24 @@ fn main() -> anyhow::Result<()> {
         writeln!(report)?;
     }
 
+    // The live decoder: a still scene seen for up to 10 frames.
+    write!(report, "| FrameDecoder (live), within 10 frames |")?;
+    for (_, set) in &sets {
+        let ok = set
+            .iter()
+            .filter(|case| {
+                let mut live = FrameDecoder::new();
+                (0..10).any(|_| live.decode(&case.image).iter().any(|f| f.text == case.text))
+            })
+            .count();
+        write!(
+            report,
+            " {:.1}% ({ok}) |",
+            100.0 * ok as f64 / set.len() as f64
+        )?;
+    }
+    writeln!(report)?;
+
     // What each step of the default plan contributes: the step that first
     // read each case.
     writeln!(
@@ -268,6 +286,30 @@ fn main() -> anyhow::Result<()> {
         }
         writeln!(report)?;
     }
+
+    for step in qrlogin_client::decode::DEFAULT_PLAN {
+        write!(report, "| step {:?} / {:?} alone |", step.pass, step.engine)?;
+        let decoder = Decoder::new(vec![*step]);
+        for frame in &frames {
+            let (mean, p95) = time(10, || {
+                std::hint::black_box(decoder.decode(frame));
+            });
+            write!(report, " {} / {} |", ms(mean), ms(p95))?;
+        }
+        writeln!(report)?;
+    }
+    write!(
+        report,
+        "| FrameDecoder (live: rxing + one other step per frame; mean / p95 over a stream) |"
+    )?;
+    for frame in &frames {
+        let mut live = FrameDecoder::new();
+        let (mean, p95) = time(30, || {
+            std::hint::black_box(live.decode(frame));
+        });
+        write!(report, " {} / {} |", ms(mean), ms(p95))?;
+    }
+    writeln!(report)?;
 
     if let Some(dir) = out_dir {
         std::fs::create_dir_all(&dir)?;

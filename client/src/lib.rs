@@ -29,7 +29,8 @@
 //!   (0600 file, only on explicit opt-in) and [`MemoryTokenStore`] (tests).
 //! - [`decode`] — camera frames and images (`image::GrayImage`, RGB, YUYV) →
 //!   QR texts, preferring login codes, with two decoders (rxing, then rqrr)
-//!   and the preprocessing real photos need. Decoding is CPU work: from
+//!   and the preprocessing real photos need; [`decode::FrameDecoder`] for
+//!   live camera streams (per-frame budget). Decoding is CPU work: from
 //!   async code, run it in `tokio::task::spawn_blocking`.
 //!
 //! All async functions need a tokio runtime. Token-store calls block (D-Bus

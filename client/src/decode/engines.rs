@@ -22,7 +22,9 @@ pub enum Engine {
     Rqrr,
 }
 
-/// Every QR text rxing finds in `img` (HybridBinarizer, TryHarder).
+/// Every QR text rxing finds in `img` (HybridBinarizer, TryHarder), dark
+/// codes on light ground first, then — on the same binarized image, which
+/// costs only the detection — light codes on dark ground.
 pub fn rxing(img: &GrayImage) -> Vec<String> {
     if img.width() == 0 || img.height() == 0 {
         return Vec::new();
@@ -38,19 +40,31 @@ pub fn rxing(img: &GrayImage) -> Vec<String> {
             return Vec::new();
         };
         let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
-        // The C++-port detector finds several codes per image and copes with
-        // perspective; the classic ZXing detector is the fallback.
-        let mut texts: Vec<String> = QrReader
-            .decode_multiple_with_hints(&mut bitmap, &hints)
-            .map(|found| found.iter().map(|r| r.getText().to_string()).collect())
-            .unwrap_or_default();
-        if texts.is_empty()
-            && let Ok(found) = QRCodeReader.decode_with_hints(&mut bitmap, &hints)
-        {
-            texts.push(found.getText().to_string());
+        let mut texts = rxing_detect(&mut bitmap, &hints);
+        if texts.is_empty() {
+            bitmap.invert();
+            texts = rxing_detect(&mut bitmap, &hints);
         }
         texts
     })
+}
+
+/// The C++-port detector finds several codes per image and copes with
+/// perspective; the classic ZXing detector is the fallback.
+fn rxing_detect<B: rxing::Binarizer>(
+    bitmap: &mut BinaryBitmap<B>,
+    hints: &DecodeHints,
+) -> Vec<String> {
+    let mut texts: Vec<String> = QrReader
+        .decode_multiple_with_hints(bitmap, hints)
+        .map(|found| found.iter().map(|r| r.getText().to_string()).collect())
+        .unwrap_or_default();
+    if texts.is_empty()
+        && let Ok(found) = QRCodeReader.decode_with_hints(bitmap, hints)
+    {
+        texts.push(found.getText().to_string());
+    }
+    texts
 }
 
 /// Every QR text rqrr finds in `img`.

@@ -10,12 +10,14 @@
 //! decoder counts as "nothing found".
 //!
 //! Entry points: [`decode_all`] (every text found), [`find_login_qr`] (keeps
-//! trying until it finds a valid login code), [`decode_file`], and the frame
-//! helpers in [`frame`]. Decoding a frame takes milliseconds of CPU: from
+//! trying until it finds a valid login code), [`decode_file`], the frame
+//! helpers in [`frame`], and [`FrameDecoder`] for live camera streams (a
+//! per-frame budget: the costly steps take turns across frames). Decoding a frame takes milliseconds of CPU: from
 //! async code call these inside `tokio::task::spawn_blocking`.
 
 mod engines;
 pub mod frame;
+pub mod live;
 mod prep;
 
 use std::collections::HashMap;
@@ -27,6 +29,7 @@ use serde::Serialize;
 
 pub use self::engines::Engine;
 pub use self::frame::{FrameError, rgb_bytes_to_gray, rgb_to_gray, yuyv_to_gray};
+pub use self::live::FrameDecoder;
 use crate::error::ClientError;
 
 /// A version of the input image a decoder is run on.
@@ -35,15 +38,16 @@ use crate::error::ClientError;
 pub enum Pass {
     /// The image as it is.
     Plain,
-    /// Brightness inverted (light-on-dark codes).
+    /// Brightness inverted (light-on-dark codes). Only rqrr needs it: the
+    /// rxing engine tries both polarities on one binarized image.
     Inverted,
     /// Contrast stretched and lightly blurred (dim, washed-out, noisy).
     Enhanced,
-    /// [`Pass::Enhanced`], inverted.
-    EnhancedInverted,
     /// Half size, area-averaged (large photos, noise, blur). Only for
     /// images of at least 600 px on the short side.
     Half,
+    /// Quarter size, for photos of at least 1200 px on the short side.
+    Quarter,
     /// Double size (small modules). Only for images up to 1280×720.
     Double,
 }
@@ -53,6 +57,7 @@ impl Pass {
     fn applies(self, width: u32, height: u32) -> bool {
         match self {
             Pass::Half => width.min(height) >= 600,
+            Pass::Quarter => width.min(height) >= 1200,
             Pass::Double => u64::from(width) * u64::from(height) <= 1280 * 720,
             _ => true,
         }
@@ -70,18 +75,20 @@ const fn step(pass: Pass, engine: Engine) -> Step {
     Step { pass, engine }
 }
 
-/// The default order: cheapest and most productive first (measured on the
-/// generated set in `client/tests/data` and the benchmark's sets).
+/// The default order for still images, by measurement (`scripts/bench
+/// decode`, see `BENCHMARKS.md`): rxing on the image reads most codes; the
+/// contrast-stretched and half-size versions add the dim, noisy and blurred
+/// ones; rqrr reads a few that rxing misses; doubling the size (costly)
+/// rescues tiny modules.
 pub const DEFAULT_PLAN: &[Step] = &[
     step(Pass::Plain, Engine::Rxing),
-    step(Pass::Inverted, Engine::Rxing),
     step(Pass::Enhanced, Engine::Rxing),
     step(Pass::Half, Engine::Rxing),
     step(Pass::Plain, Engine::Rqrr),
-    step(Pass::Double, Engine::Rxing),
-    step(Pass::Enhanced, Engine::Rqrr),
-    step(Pass::EnhancedInverted, Engine::Rxing),
     step(Pass::Inverted, Engine::Rqrr),
+    step(Pass::Enhanced, Engine::Rqrr),
+    step(Pass::Quarter, Engine::Rxing),
+    step(Pass::Double, Engine::Rxing),
 ];
 
 /// A code found in an image, and how.
@@ -185,8 +192,8 @@ fn make_version(img: &GrayImage, pass: Pass) -> GrayImage {
         Pass::Plain => img.clone(),
         Pass::Inverted => prep::invert(img),
         Pass::Enhanced => prep::denoise(&prep::stretch_contrast(img)),
-        Pass::EnhancedInverted => prep::invert(&prep::denoise(&prep::stretch_contrast(img))),
         Pass::Half => prep::scale(img, 0.5),
+        Pass::Quarter => prep::scale(img, 0.25),
         Pass::Double => prep::scale(img, 2.0),
     }
 }
@@ -243,6 +250,8 @@ mod tests {
         assert!(!Pass::Double.applies(1920, 1080));
         assert!(Pass::Half.applies(1280, 720));
         assert!(!Pass::Half.applies(640, 480));
+        assert!(!Pass::Quarter.applies(1920, 1080));
+        assert!(Pass::Quarter.applies(4000, 3000));
     }
 
     #[test]

@@ -132,3 +132,38 @@ fn garbage_frames_never_crash_the_decoder() {
         let _ = decode::decode_all(&stripes);
     }
 }
+
+#[test]
+fn one_rxing_step_reads_both_polarities() {
+    let text = synth::login_text("https://login.example.com", 207);
+    let img = synth::invert(&synth::center(&synth::render(&text, 6), 640, 480));
+    let one_step = Decoder::new(vec![qrlogin_client::decode::live::EVERY_FRAME]);
+    let found = one_step.decode(&img);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].text, text);
+}
+
+#[test]
+fn a_live_stream_reads_codes_the_first_step_misses_within_a_few_frames() {
+    use qrlogin_client::decode::FrameDecoder;
+    use qrlogin_client::decode::live::{EVERY_FRAME, IN_TURN};
+    let first_step = Decoder::new(vec![EVERY_FRAME]);
+    let hard: Vec<synth::Case> = synth::cases()
+        .into_iter()
+        .filter(|c| !first_step.decode(&c.image).iter().any(|f| f.text == c.text))
+        .collect();
+    assert!(!hard.is_empty(), "the set has cases the first step misses");
+    for case in &hard {
+        let mut live = FrameDecoder::new();
+        let frames = (1..=IN_TURN.len()).find(|_| {
+            live.find_login_qr(&case.image)
+                .is_some_and(|q| q.to_string() == case.text)
+        });
+        assert!(
+            frames.is_some(),
+            "{} not read within {} frames",
+            case.name,
+            IN_TURN.len()
+        );
+    }
+}

@@ -90,3 +90,29 @@ async fn cli_refuses_a_foreign_code_from_an_image_or_text_with_exit_4() {
     assert!(requests.iter().all(|r| !r.contains(&token)));
     recorder.self_test().await;
 }
+
+/// A server that redirects elsewhere must not lead the token there:
+/// redirects are not followed at all.
+#[tokio::test]
+async fn a_redirect_is_not_followed_so_the_token_stays_home() {
+    use qrlogin_client::{ApiClient, Origin};
+    use qrlogin_core::SessionToken;
+
+    let elsewhere = Recorder::start().await;
+    let redirecting = Recorder::answering(format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: {}/api/v1/app/me\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        elsewhere.origin
+    ))
+    .await;
+    let api = ApiClient::new(Origin::parse(&redirecting.origin).unwrap()).unwrap();
+    let token = SessionToken::from_random_bytes([5; 32]);
+    let err = api.me(&token).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ServerError, "{err}");
+    assert!(err.to_string().contains("redirect"), "{err}");
+
+    let sent = redirecting.requests();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains(token.expose()), "the token went to its own server");
+    assert!(elsewhere.requests().is_empty(), "{:?}", elsewhere.requests());
+    elsewhere.self_test().await;
+}

@@ -15,6 +15,14 @@ pub struct Recorder {
 
 impl Recorder {
     pub async fn start() -> Self {
+        Self::answering(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".into(),
+        )
+        .await
+    }
+
+    /// A recorder that answers every request with the raw HTTP `response`.
+    pub async fn answering(response: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind recorder");
         let origin = format!("http://{}", listener.local_addr().expect("recorder address"));
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -22,17 +30,14 @@ impl Recorder {
         let task = tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let seen = seen.clone();
+                let response = response.clone();
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 16 * 1024];
                     let n = socket.read(&mut buf).await.unwrap_or(0);
                     seen.lock()
                         .expect("recorder lock")
                         .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                    let _ = socket
-                        .write_all(
-                            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
-                        )
-                        .await;
+                    let _ = socket.write_all(response.as_bytes()).await;
                 });
             }
         });

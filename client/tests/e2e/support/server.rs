@@ -55,6 +55,7 @@ impl TestServer {
             .args(["--public-url", &url])
             .env_remove("QRLOGIN_DATABASE_URL")
             .env_remove("QRLOGIN_REDIS_URL")
+            .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# QR decode benchmark: our decoder (release build) against zbarimg (Debian
+# zbar-tools) and zxing-cpp (PyPI), on the same generated files, in one run.
+# Prints a Markdown report (also saved to $OUT/report.md) for BENCHMARKS.md.
+#
+#   scripts/bench decode [--hard N]      (default N=200 random hard cases)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${QRLOGIN_BENCH_DIR:-${CARGO_TARGET_DIR:-target}/bench-decode}
+rm -rf "$OUT"
+mkdir -p "$OUT/images"
+
+echo "==> building and running the Rust decoder benchmark (release)" >&2
+cargo run --release -q -p qrlogin-client --example bench_decode -- --out "$OUT/images" "$@" > "$OUT/ours.md"
+
+{
+  echo "## QR decoding ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))"
+  echo
+  cat "$OUT/ours.md"
+} > "$OUT/report.md"
+
+labels="$OUT/images/labels.tsv"
+
+# --- zbarimg ---------------------------------------------------------------
+if command -v zbarimg >/dev/null; then
+  echo "==> zbarimg $(zbarimg --version 2>/dev/null)" >&2
+  declare -A ok total
+  while IFS=$'\t' read -r set file text; do
+    total[$set]=$(( ${total[$set]:-0} + 1 ))
+    got=$(zbarimg --quiet --raw -Sdisable -Sqrcode.enable "$OUT/images/$file" 2>/dev/null || true)
+    if printf '%s\n' "$got" | grep -qxF -- "$text"; then ok[$set]=$(( ${ok[$set]:-0} + 1 )); fi
+  done < "$labels"
+  # Time per frame: one process decodes 30 copies of each timing frame (the
+  # figure includes zbarimg's PNG decoding; ours does not).
+  times=()
+  for i in 0 1 2 3; do
+    f="$OUT/images/timing_$i.png"
+    args=(); for _ in $(seq 30); do args+=("$f"); done
+    start=$(date +%s%N)
+    zbarimg --quiet --raw -Sdisable -Sqrcode.enable "${args[@]}" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    times+=("$(awk -v ns=$((end - start)) 'BEGIN { printf "%.1f", ns / 30 / 1e6 }')")
+  done
+  {
+    echo
+    echo "### zbarimg ($(zbarimg --version 2>/dev/null)), same files"
+    echo
+    echo "| set | read |"
+    echo "|---|---|"
+    for set in "${!total[@]}"; do
+      n=${total[$set]}; k=${ok[$set]:-0}
+      echo "| $set | $(awk -v k=$k -v n=$n 'BEGIN { printf "%.1f%%", 100 * k / n }') ($k of $n) |"
+    done
+    echo
+    echo "zbarimg time per frame (mean, incl. PNG decoding) — 640×480 with code / no code, 1280×720 with code / no code: ${times[0]} / ${times[1]} / ${times[2]} / ${times[3]} ms"
+  } >> "$OUT/report.md"
+else
+  echo "(zbarimg not installed: run scripts/setup)" >> "$OUT/report.md"
+fi
+
+# --- zxing-cpp (PyPI) ---------------------------------------------------------
+VENV="${CARGO_TARGET_DIR:-target}/bench-venv"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import zxingcpp, PIL' 2>/dev/null; then
+  echo "==> installing zxing-cpp into $VENV" >&2
+  python3 -m venv "$VENV" >&2 && "$VENV/bin/pip" install -q zxing-cpp pillow numpy >&2 || true
+fi
+if "$VENV/bin/python" -c 'import zxingcpp, PIL' 2>/dev/null; then
+  "$VENV/bin/python" - "$OUT/images" >> "$OUT/report.md" <<'PY'
+import sys, time, collections
+from pathlib import Path
+import numpy as np
+import zxingcpp
+from PIL import Image
+
+root = Path(sys.argv[1])
+ok, total = collections.Counter(), collections.Counter()
+for line in (root / "labels.tsv").read_text().splitlines():
+    set_, file, text = line.split("\t")
+    total[set_] += 1
+    img = np.asarray(Image.open(root / file).convert("L"))
+    found = [r.text for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)]
+    ok[set_] += text in found
+times = []
+for i in range(4):
+    img = np.asarray(Image.open(root / f"timing_{i}.png").convert("L"))
+    zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)
+    t = time.perf_counter()
+    for _ in range(30):
+        zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)
+    times.append((time.perf_counter() - t) / 30 * 1000)
+print()
+from importlib.metadata import version
+print(f"### zxing-cpp {version('zxing-cpp')} (Python binding), same files")
+print()
+print("| set | read |")
+print("|---|---|")
+for s in total:
+    print(f"| {s} | {100 * ok[s] / total[s]:.1f}% ({ok[s]} of {total[s]}) |")
+print()
+print("zxing-cpp time per frame (mean, decoding only) — 640×480 with code / no code, 1280×720 with code / no code: "
+      + " / ".join(f"{t:.1f}" for t in times) + " ms")
+PY
+else
+  echo "(zxing-cpp could not be installed from PyPI here)" >> "$OUT/report.md"
+fi
+
+cat "$OUT/report.md"
