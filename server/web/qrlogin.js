@@ -369,7 +369,8 @@ class QRLoginSession {
           this.#useStream = false;
           continue;
         }
-        if (error.status === 410) return this.#expire(ticket);
+        // 410: past its deadline; 404: the server no longer knows it (restarted, say).
+        if (error.status === 410 || error.status === 404) return this.#expire(ticket);
         if (error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429) {
           return this.#fail(error);
         }
@@ -535,7 +536,7 @@ class QRLoginSession {
       this.#setConnected(true);
     } catch (error) {
       if (isAbort(error) || ticket !== this.#current) return;
-      if (error.status === 410) return this.#expire(ticket);
+      if (error.status === 410 || error.status === 404) return this.#expire(ticket);
       if (error.code === "network") return this.#fail(error);
     }
   }
@@ -605,7 +606,8 @@ function icon(name) {
 }
 
 function formatLeft(ms) {
-  const seconds = Math.max(0, Math.round(ms / 1000));
+  // Rounded down: never promise more time than there is.
+  const seconds = Math.max(0, Math.floor(ms / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { appCall, signIn, ticketId } from "./lib/app.mjs";
 import { PHONE, launch, openPage, readQr, seeTitle, snapshot } from "./lib/browser.mjs";
-import { startLoginServer } from "./lib/servers.mjs";
+import { startLoginServer, startProxy } from "./lib/servers.mjs";
 
 let server;
 let browser;
@@ -133,11 +133,13 @@ describe("hosted login page", () => {
   test("a dropped event stream is reopened and still delivers the scan", async () => {
     const page = await openPage(browser);
     let streams = 0;
+    let resumedAfter = null;
     let reopened;
     const reopen = new Promise((done) => { reopened = done; });
     await page.route("**/api/v1/qr/*/events", (route) => {
       streams += 1;
       if (streams > 1) {
+        resumedAfter = route.request().headers()["last-event-id"];
         reopened();
         return route.continue();
       }
@@ -150,6 +152,38 @@ describe("hosted login page", () => {
     assert.equal((await appCall(server.base, alice.token, id, "scan")).status, 200);
     await seeTitle(page, "Scanned by Alice Example");
     assert.ok(!page.urls.some((url) => url.includes("wait=")), "it stayed on the event stream");
+    assert.match(resumedAfter ?? "", /^[1-9]\d*$/, "the stream resumed after the last version seen");
+    await page.close();
+  });
+
+  test("a network drop shows Reconnecting instead of a stale countdown, then carries on", async () => {
+    const network = await startProxy(server.port);
+    const page = await openPage(browser);
+    await page.goto(network.base);
+    const id = ticketId(await readQr(page));
+    const countdown = page.locator(".qrlogin-code .qrlogin-countdown");
+    await countdown.filter({ hasText: /^Expires in/ }).waitFor();
+    network.cut();
+    await countdown.filter({ hasText: "Reconnecting…" }).waitFor();
+    assert.ok(await page.locator(".qrlogin.qrlogin-offline").isVisible(), "the code is dimmed while offline");
+    network.restore();
+    await countdown.filter({ hasText: /^Expires in [0-2]:\d\d$/ }).waitFor();
+    assert.equal((await appCall(server.base, alice.token, id, "scan")).status, 200);
+    await seeTitle(page, "Scanned by Alice Example");
+    await page.close();
+    await network.stop();
+  });
+
+  test("counts down by the server's clock when the computer's clock is 10 minutes fast", async () => {
+    const page = await openPage(browser);
+    await page.addInitScript(() => {
+      const realNow = Date.now;
+      Date.now = () => realNow() + 10 * 60 * 1000;
+    });
+    await page.goto(server.base);
+    const first = await readQr(page);
+    assert.match(await page.locator(".qrlogin-code .qrlogin-countdown").textContent(), /^Expires in (1:[45]\d|2:00)$/);
+    assert.equal(await page.locator(".qrlogin-link").textContent(), first, "no early replacement of the code");
     await page.close();
   });
 

@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
+import { connect, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -109,5 +110,44 @@ export async function startStaticServer(roots) {
   return {
     base: `http://127.0.0.1:${port}`,
     stop: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
+  };
+}
+
+/**
+ * A TCP proxy in front of `port` whose connections the test can cut, like a
+ * network hiccup: `cut()` drops every open connection and refuses new ones
+ * until `restore()`.
+ */
+export async function startProxy(port) {
+  const sockets = new Set();
+  let down = false;
+  const track = (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  const proxy = createTcpServer((client) => {
+    track(client);
+    if (down) return client.destroy();
+    const upstream = connect(port, "127.0.0.1");
+    track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise((done) => proxy.listen(0, "127.0.0.1", done));
+  return {
+    base: `http://127.0.0.1:${proxy.address().port}`,
+    cut() {
+      down = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      down = false;
+    },
+    stop: () => new Promise((done) => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close(done);
+    }),
   };
 }
