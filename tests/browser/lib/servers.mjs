@@ -47,9 +47,14 @@ export async function startLoginServer(args = []) {
   ], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" } });
   running.add(child);
   let output = "";
+  let spawnError = null;
+  child.on("error", (error) => { spawnError = error; });
   child.stdout.on("data", (chunk) => { output += chunk; });
   child.stderr.on("data", (chunk) => { output += chunk; });
-  const exited = new Promise((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  const exited = new Promise((done) => {
+    child.once("exit", (code, signal) => done({ code, signal }));
+    child.once("error", () => done({ code: null, signal: null }));
+  });
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -64,6 +69,11 @@ export async function startLoginServer(args = []) {
 
   const deadline = Date.now() + 30_000;
   for (;;) {
+    if (spawnError) {
+      running.delete(child);
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`cannot start ${serverBinary()} (${spawnError.message}); build it with: cargo build -p qrlogin-server`);
+    }
     if (child.exitCode !== null || child.signalCode !== null) {
       await stop();
       throw new Error(`qrlogin-server exited before it was ready:\n${output}`);
