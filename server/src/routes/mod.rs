@@ -14,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::Method;
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use qrlogin_core::ErrorCode;
@@ -101,12 +101,14 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(app::sign_out))
         .routes(routes!(app::scan))
         .routes(routes!(app::confirm))
-        .routes(routes!(app::cancel));
+        .routes(routes!(app::cancel))
+        .route_layer(middleware::from_fn(request_timeout));
     let ops = OpenApiRouter::new()
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::jwks))
-        .routes(routes!(ops::avatar));
+        .routes(routes!(ops::avatar))
+        .route_layer(middleware::from_fn(request_timeout));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(web)
         .merge(app)
@@ -157,6 +159,22 @@ fn is_web_side(path: &str) -> bool {
 
 fn set_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Longest a quick (non-waiting) request may take before it is answered
+/// 503, e.g. when the database hangs. Long-polls and event streams are not
+/// subject to it.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+async fn request_timeout(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::new(
+            ErrorCode::ServiceUnavailable,
+            "the server took too long to answer, try again shortly",
+        )
+        .into_response(),
+    }
 }
 
 /// Records each request's latency under its route template (never the raw

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use futures_util::{Stream, StreamExt as _};
+use futures_util::StreamExt as _;
 use qrlogin_core::{CreateTicketResponse, Event, ExchangeResponse, StatusQuery, StatusView};
 use time::OffsetDateTime;
 
@@ -68,7 +69,7 @@ pub async fn events(
     PageAuth(access): PageAuth,
     ApiQuery(query): ApiQuery<StatusQuery>,
     headers: HeaderMap,
-) -> AppResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+) -> AppResult<impl IntoResponse> {
     state.tickets.load_for_page(&access).await?;
     let last_event_id = headers
         .get("last-event-id")
@@ -82,9 +83,11 @@ pub async fn events(
             let event = SseEvent::default()
                 .id(view.version.to_string())
                 .json_data(&view);
-            event.ok().map(Ok)
+            event.ok().map(Ok::<_, Infallible>)
         });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    let sse = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)));
+    // Tell reverse proxies (nginx) not to buffer the stream.
+    Ok(([("x-accel-buffering", "no")], sse))
 }
 
 /// Trade the confirmed ticket for an access token — exactly once.
