@@ -185,10 +185,16 @@ function linkedController(parent) {
   return controller;
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms, signal) {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+    const wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    signal.addEventListener("abort", wake, { once: true });
   });
 }
 
@@ -490,19 +496,34 @@ class QRLoginSession {
   async #exchange(ticket) {
     if (ticket.exchanging) return;
     ticket.exchanging = true;
+    let result;
     try {
-      const result = await this.#api.exchange(ticket, this.#session.signal);
-      ticket.status = "consumed";
-      ticket.controller.abort();
-      this.#finished = true;
-      this.#shutDown();
-      this.#setState("signed_in", { user: result.user });
-      this.#options.onConfirmed?.(result);
-      this.#resolve(result);
+      result = await this.#exchangeRetrying(ticket);
     } catch (error) {
       if (isAbort(error)) return;
       if (error.status === 410) return this.#expire(ticket);
-      this.#fail(error);
+      return this.#fail(error);
+    }
+    ticket.status = "consumed";
+    ticket.controller.abort();
+    this.#finished = true;
+    this.#shutDown();
+    this.#setState("signed_in", { user: result.user });
+    this.#options.onConfirmed?.(result);
+    this.#resolve(result);
+  }
+
+  /** The exchange, tried again after network errors until the confirmed ticket's deadline. */
+  async #exchangeRetrying(ticket) {
+    const signal = this.#session.signal;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.#api.exchange(ticket, signal);
+      } catch (error) {
+        if (error.code !== "network" || ticket.expiresAt <= this.#clock.now()) throw error;
+        await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)], signal);
+        if (signal.aborted) throw aborted();
+      }
     }
   }
 

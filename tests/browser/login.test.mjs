@@ -187,6 +187,22 @@ describe("hosted login page", () => {
     await page.close();
   });
 
+  test("an exchange lost to the network is tried again and still signs in", async () => {
+    const page = await openPage(browser);
+    let exchanges = 0;
+    await page.route("**/api/v1/qr/*/exchange", (route) => {
+      exchanges += 1;
+      return exchanges === 1 ? route.abort("connectionreset") : route.continue();
+    });
+    await page.goto(server.base);
+    const id = ticketId(await readQr(page));
+    assert.equal((await appCall(server.base, alice.token, id, "scan")).status, 200);
+    assert.equal((await appCall(server.base, alice.token, id, "confirm")).status, 200);
+    await seeTitle(page, "Signed in as Alice Example");
+    assert.equal(exchanges, 2);
+    await page.close();
+  });
+
   test("an unreachable server is said in words, and Try again recovers", async () => {
     const page = await openPage(browser);
     await page.route("**/api/v1/qr", (route) => route.abort("connectionrefused"));
