@@ -45,6 +45,7 @@ describe("hosted login page", () => {
     assert.match(csp, /frame-ancestors 'none'/);
     assert.doesNotMatch(csp, /unsafe-inline/);
     assert.equal(response.headers.get("referrer-policy"), "no-referrer");
+    assert.equal(response.headers.get("x-frame-options"), "DENY");
   });
 
   test("shows a QR code that decodes to the ticket link, with the link as its text alternative", async () => {
