@@ -55,6 +55,7 @@ describe("hosted login page", () => {
     assert.equal(await page.locator(".qrlogin-link").getAttribute("href"), link);
     assert.match(await page.locator(".qrlogin-qr").getAttribute("alt"), /QR code/);
     assert.match(await page.locator(".qrlogin-countdown").first().textContent(), /^Expires in [0-2]:\d\d$/);
+    assert.equal(await page.evaluate(() => typeof window.QRLogin?.start), "function", "the SDK also sets the global QRLogin");
     await snapshot(page, "pending");
     assert.deepEqual(page.problems, []);
     await page.close();
