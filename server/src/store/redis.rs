@@ -42,6 +42,9 @@ pub struct RedisSettings {
     pub retention: Duration,
     /// Longest wait for any single Redis operation before answering 503.
     pub op_timeout: Duration,
+    /// How often the idle subscription connection is pinged, to find a
+    /// connection that died without a word (e.g. a network partition).
+    pub ping_every: Duration,
 }
 
 impl std::fmt::Debug for RedisSettings {
@@ -52,6 +55,7 @@ impl std::fmt::Debug for RedisSettings {
             .field("prefix", &self.prefix)
             .field("retention", &self.retention)
             .field("op_timeout", &self.op_timeout)
+            .field("ping_every", &self.ping_every)
             .finish()
     }
 }
@@ -67,6 +71,7 @@ impl RedisSettings {
             prefix: Self::DEFAULT_PREFIX.into(),
             retention,
             op_timeout: Self::DEFAULT_OP_TIMEOUT,
+            ping_every: Duration::from_secs(5),
         }
     }
 }
@@ -152,7 +157,7 @@ impl RedisStore {
         let fanout = Arc::new(Fanout::default());
         let timing = ListenerTiming {
             op_timeout: settings.op_timeout,
-            ping_every: Duration::from_secs(5),
+            ping_every: settings.ping_every,
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
         };
@@ -185,6 +190,12 @@ impl RedisStore {
     /// Tickets that have at least one waiting page in this process.
     pub fn watched_tickets(&self) -> usize {
         self.fanout.watched()
+    }
+
+    /// How many times the change subscription was established: 1 after a
+    /// clean start, one more per reconnection.
+    pub fn subscription_sessions(&self) -> u64 {
+        self.fanout.sessions()
     }
 
     /// Runs one Redis operation within the timeout.

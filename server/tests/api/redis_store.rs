@@ -202,3 +202,22 @@ async fn an_invalid_prefix_or_url_is_refused_at_open() {
     let bad_url = RedisSettings::new("http://127.0.0.1:6379", Duration::from_secs(1));
     assert!(RedisStore::open(bad_url).await.is_err());
 }
+
+#[tokio::test]
+async fn the_idle_subscription_survives_its_health_pings() {
+    let settings = RedisSettings {
+        prefix: fresh_prefix(),
+        ping_every: Duration::from_millis(20),
+        ..RedisSettings::new(REDIS_URL, Duration::from_secs(60))
+    };
+    let store = RedisStore::open(settings).await.unwrap();
+    store.ping().await.unwrap();
+    // Let a dozen pings go by on the subscribed connection.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    store.ping().await.unwrap();
+    assert_eq!(
+        store.subscription_sessions(),
+        1,
+        "a health ping broke the subscription"
+    );
+}

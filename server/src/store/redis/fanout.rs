@@ -8,6 +8,7 @@
 //! waiter, because changes published while it was away were lost.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -28,6 +29,8 @@ pub(super) struct Fanout {
     watchers: Mutex<HashMap<TicketId, Watchers>>,
     /// Whether the pub/sub connection is subscribed right now.
     connected: watch::Sender<bool>,
+    /// How many times it subscribed (1 + reconnections).
+    sessions: AtomicU64,
 }
 
 impl Default for Fanout {
@@ -35,6 +38,7 @@ impl Default for Fanout {
         Self {
             watchers: Mutex::default(),
             connected: watch::channel(false).0,
+            sessions: AtomicU64::new(0),
         }
     }
 }
@@ -93,6 +97,11 @@ impl Fanout {
         let _ = rx.wait_for(|connected| *connected).await;
     }
 
+    /// How many times the subscription was established (1 + reconnections).
+    pub(super) fn sessions(&self) -> u64 {
+        self.sessions.load(Ordering::Relaxed)
+    }
+
     fn set_connected(&self, connected: bool) {
         self.connected.send_replace(connected);
     }
@@ -149,6 +158,7 @@ pub(super) async fn listen(
                 }
                 failures = 0;
                 backoff = timing.min_backoff;
+                fanout.sessions.fetch_add(1, Ordering::Relaxed);
                 fanout.set_connected(true);
                 fanout.wake_all();
                 let reason = pump(pubsub, &fanout, timing).await;
@@ -201,7 +211,8 @@ async fn pump(pubsub: redis::aio::PubSub, fanout: &Fanout, timing: ListenerTimin
                 }
             }
             _ = ping.tick() => {
-                match tokio::time::timeout(timing.op_timeout, sink.ping::<String>()).await {
+                // A subscribed connection answers PING with ["pong", ""].
+                match tokio::time::timeout(timing.op_timeout, sink.ping::<redis::Value>()).await {
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => return e.to_string(),
                     Err(_) => return format!("no answer to ping within {:?}", timing.op_timeout),
