@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Every `error` code the HTTP API can answer with. The text form is stable:
 /// clients branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     // 400
@@ -107,6 +108,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// The body of every error response: `{"error": "<code>", "message": "<text>"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub error: ErrorCode,
     pub message: String,

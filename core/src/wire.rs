@@ -11,6 +11,7 @@ use crate::secret::{PollSecret, SessionToken, TicketId};
 /// A ticket's status as the API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TicketStatus {
     Pending,
     Scanned,
@@ -55,6 +56,7 @@ impl std::fmt::Display for TicketStatus {
 
 /// What the waiting page may learn about the app user: no id, no email.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicUser {
     pub display_name: String,
     pub avatar_url: Option<String>,
@@ -62,6 +64,7 @@ pub struct PublicUser {
 
 /// A signed-in user as the user themself (app) or the relying site (exchange) sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserProfile {
     pub id: String,
     pub username: String,
@@ -71,7 +74,9 @@ pub struct UserProfile {
 
 /// The browser that asked for a code, as recorded when the ticket was created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequesterInfo {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub ip: IpAddr,
     pub user_agent: String,
     /// e.g. "Firefox 133", parsed from the user agent.
@@ -79,13 +84,17 @@ pub struct RequesterInfo {
     /// e.g. "Windows 10", parsed from the user agent.
     pub os: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
 }
 
 /// `POST /api/v1/qr` → 201.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTicketResponse {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: TicketId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub poll_secret: PollSecret,
     /// The text in the QR code: `https://<origin>/q/<id>`.
     pub qr_url: String,
@@ -94,16 +103,20 @@ pub struct CreateTicketResponse {
     pub status: TicketStatus,
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: OffsetDateTime,
 }
 
 /// `GET /api/v1/qr/{id}` and each event of `/events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusView {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: TicketId,
     pub status: TicketStatus,
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: OffsetDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<PublicUser>,
@@ -112,6 +125,7 @@ pub struct StatusView {
 /// Query of `GET /api/v1/qr/{id}`: long-poll until `version > after`, for up
 /// to `wait` seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusQuery {
     pub after: Option<u64>,
     pub wait: Option<u32>,
@@ -124,6 +138,7 @@ impl StatusQuery {
 
 /// `POST /api/v1/qr/{id}/exchange` → 200, exactly once per ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExchangeResponse {
     /// EdDSA-signed JWT; verify with `/.well-known/jwks.json`.
     pub access_token: String,
@@ -136,6 +151,7 @@ pub struct ExchangeResponse {
 
 /// `POST /api/v1/app/sessions`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInRequest {
     pub username: String,
     pub password: String,
@@ -156,23 +172,28 @@ impl std::fmt::Debug for SignInRequest {
 
 /// `POST /api/v1/app/sessions` → 201.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInResponse {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub token: SessionToken,
     pub user: UserProfile,
 }
 
 /// `POST /api/v1/qr/{id}/scan` → 200: who is asking, so the user can decide.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanResponse {
     pub status: TicketStatus,
     pub requester: RequesterInfo,
     /// Deadline for Confirm or Cancel.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: OffsetDateTime,
 }
 
 /// `POST /api/v1/qr/{id}/confirm` and `/cancel` → 200.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusResponse {
     pub status: TicketStatus,
 }

@@ -4,7 +4,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use qrlogin_core::{
-    ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse, StatusResponse, UserProfile,
+    ApiError, ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse, StatusResponse,
+    UserProfile,
 };
 
 use crate::AppState;
@@ -13,7 +14,9 @@ use crate::extract::{ApiJson, AppAuth, TicketPath};
 
 /// Sign the app in: `{username, password, device_name}` → `{token, user}`.
 #[utoipa::path(post, path = "/api/v1/app/sessions", tag = "app",
-    responses((status = 201, description = "SignInResponse: token, user"), (status = 401, description = "invalid_credentials")))]
+    request_body = SignInRequest,
+    responses((status = 201, description = "signed in", body = SignInResponse),
+        (status = 401, description = "invalid_credentials", body = ApiError)))]
 pub async fn sign_in(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SignInRequest>,
@@ -36,14 +39,15 @@ pub async fn sign_in(
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/app/me", tag = "app",
-    responses((status = 200, description = "UserProfile"), (status = 401, description = "unauthorized")))]
+    responses((status = 200, description = "the signed-in user", body = UserProfile),
+        (status = 401, description = "unauthorized", body = ApiError)))]
 pub async fn me(State(state): State<AppState>, AppAuth(session): AppAuth) -> ApiJson<UserProfile> {
     ApiJson(state.users.profile(&session.user))
 }
 
 /// Sign out: the token is revoked.
 #[utoipa::path(delete, path = "/api/v1/app/sessions/current", tag = "app",
-    responses((status = 204, description = "signed out")))]
+    responses((status = 204, description = "signed out"), (status = 401, description = "unauthorized", body = ApiError)))]
 pub async fn sign_out(
     State(state): State<AppState>,
     AppAuth(session): AppAuth,
@@ -55,8 +59,10 @@ pub async fn sign_out(
 /// Scan a code: the ticket becomes `scanned` by this user; answers who asked.
 #[utoipa::path(post, path = "/api/v1/qr/{id}/scan", tag = "app",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, description = "ScanResponse: status, requester, expires_at"),
-        (status = 409, description = "already_scanned"), (status = 410, description = "expired")))]
+    responses((status = 200, description = "scanned; who is asking", body = ScanResponse),
+        (status = 401, description = "unauthorized", body = ApiError),
+        (status = 409, description = "already_scanned, already_confirmed, already_consumed, cancelled", body = ApiError),
+        (status = 410, description = "expired", body = ApiError)))]
 pub async fn scan(
     State(state): State<AppState>,
     AppAuth(session): AppAuth,
@@ -74,7 +80,10 @@ pub async fn scan(
 /// Confirm the sign-in (only the user who scanned it).
 #[utoipa::path(post, path = "/api/v1/qr/{id}/confirm", tag = "app",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, description = "StatusResponse"), (status = 403, description = "not_yours")))]
+    responses((status = 200, description = "the new status", body = StatusResponse),
+        (status = 403, description = "not_yours", body = ApiError),
+        (status = 409, description = "not_scanned, cancelled, already_consumed", body = ApiError),
+        (status = 410, description = "expired", body = ApiError)))]
 pub async fn confirm(
     State(state): State<AppState>,
     AppAuth(session): AppAuth,
@@ -92,7 +101,10 @@ pub async fn confirm(
 /// Cancel the sign-in (only the user who scanned it).
 #[utoipa::path(post, path = "/api/v1/qr/{id}/cancel", tag = "app",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, description = "StatusResponse"), (status = 403, description = "not_yours")))]
+    responses((status = 200, description = "the new status", body = StatusResponse),
+        (status = 403, description = "not_yours", body = ApiError),
+        (status = 409, description = "not_scanned, cancelled, already_consumed", body = ApiError),
+        (status = 410, description = "expired", body = ApiError)))]
 pub async fn cancel(
     State(state): State<AppState>,
     AppAuth(session): AppAuth,

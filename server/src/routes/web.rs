@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::StreamExt as _;
-use qrlogin_core::{CreateTicketResponse, Event, ExchangeResponse, StatusQuery, StatusView};
+use qrlogin_core::{
+    ApiError, CreateTicketResponse, Event, ExchangeResponse, StatusQuery, StatusView,
+};
 use time::OffsetDateTime;
 
 use crate::AppState;
@@ -20,7 +22,8 @@ use crate::requester::{client_ip, requester_info};
 
 /// Create a sign-in code (QR) for this browser.
 #[utoipa::path(post, path = "/api/v1/qr", tag = "web",
-    responses((status = 201, description = "CreateTicketResponse: id, poll_secret, qr_url, qr_svg, status, version, expires_at")))]
+    responses((status = 201, description = "a new pending ticket", body = CreateTicketResponse),
+        (status = 429, description = "rate_limited", body = ApiError)))]
 pub async fn create(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -38,7 +41,10 @@ pub async fn create(
     params(("id" = String, Path, description = "ticket id"),
         ("after" = Option<u64>, Query, description = "wait for a version above this"),
         ("wait" = Option<u32>, Query, description = "seconds to wait, at most 30")),
-    responses((status = 200, description = "StatusView"), (status = 401, description = "missing or wrong poll secret"), (status = 404, description = "unknown id")))]
+    responses((status = 200, description = "the ticket as the page may see it", body = StatusView),
+        (status = 400, description = "invalid_ticket_id or invalid_request", body = ApiError),
+        (status = 401, description = "missing or wrong poll secret", body = ApiError),
+        (status = 404, description = "unknown id", body = ApiError)))]
 pub async fn status(
     State(state): State<AppState>,
     PageAuth(access): PageAuth,
@@ -63,7 +69,9 @@ pub async fn status(
 #[utoipa::path(get, path = "/api/v1/qr/{id}/events", tag = "web",
     params(("id" = String, Path, description = "ticket id"),
         ("after" = Option<u64>, Query, description = "resume after this version")),
-    responses((status = 200, description = "text/event-stream of StatusView", content_type = "text/event-stream")))]
+    responses((status = 200, description = "text/event-stream: one StatusView (JSON) per change, id = version", content_type = "text/event-stream", body = StatusView),
+        (status = 401, description = "missing or wrong poll secret", body = ApiError),
+        (status = 404, description = "unknown id", body = ApiError)))]
 pub async fn events(
     State(state): State<AppState>,
     PageAuth(access): PageAuth,
@@ -93,8 +101,10 @@ pub async fn events(
 /// Trade the confirmed ticket for an access token — exactly once.
 #[utoipa::path(post, path = "/api/v1/qr/{id}/exchange", tag = "web",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, description = "ExchangeResponse: access_token (EdDSA JWT), token_type, expires_in, user"),
-        (status = 409, description = "not_confirmed or already_consumed"), (status = 410, description = "expired")))]
+    responses((status = 200, description = "access_token (EdDSA JWT), once", body = ExchangeResponse),
+        (status = 401, description = "missing or wrong poll secret", body = ApiError),
+        (status = 409, description = "not_confirmed or already_consumed", body = ApiError),
+        (status = 410, description = "expired", body = ApiError)))]
 pub async fn exchange(
     State(state): State<AppState>,
     PageAuth(access): PageAuth,
@@ -118,7 +128,9 @@ pub async fn exchange(
 /// The page gave up: the ticket becomes `cancelled`.
 #[utoipa::path(delete, path = "/api/v1/qr/{id}", tag = "web",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 204, description = "cancelled")))]
+    responses((status = 204, description = "cancelled"),
+        (status = 401, description = "missing or wrong poll secret", body = ApiError),
+        (status = 409, description = "already_consumed", body = ApiError)))]
 pub async fn abort(
     State(state): State<AppState>,
     PageAuth(access): PageAuth,

@@ -124,6 +124,17 @@ async fn openapi_lists_every_api_route() {
             "{method} {path} missing from the OpenAPI document"
         );
     }
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    for dto in [
+        "CreateTicketResponse",
+        "StatusView",
+        "ExchangeResponse",
+        "SignInRequest",
+        "ScanResponse",
+        "ApiError",
+    ] {
+        assert!(schemas.contains_key(dto), "schema {dto} missing");
+    }
     let listed: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(
         listed,
