@@ -228,3 +228,42 @@ async fn postgres_down_answers_503_on_sign_in_and_recovers_by_itself() {
     wait_for_health(&client, &server, StatusCode::OK, Duration::from_secs(20)).await;
     sign_in(&client, &server, "alice").await;
 }
+
+#[tokio::test]
+async fn a_redis_that_stops_answering_yields_503_within_the_timeout_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let own_redis = OwnRedis::start().await;
+    let config = ServerConfig::new(
+        dir.path(),
+        &fresh_database().await,
+        &own_redis.url(),
+        "qrlogin",
+    );
+    let server = Server::start(&config).await;
+    let client = http();
+    wait_for_health(&client, &server, StatusCode::OK, Duration::from_secs(10)).await;
+    let ticket = create(&client, &server).await;
+
+    own_redis.freeze(true);
+    let started = Instant::now();
+    let response = status(&client, &server, &ticket).await;
+    let took = started.elapsed();
+    assert_json_error(response, 503, "service_unavailable").await;
+    assert!(took < FAILURE_BOUND, "503 took {took:?}");
+    eprintln!("503 with Redis frozen after {took:?}");
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    own_redis.freeze(false);
+    wait_for_health(&client, &server, StatusCode::OK, Duration::from_secs(15)).await;
+    let view: StatusView = status(&client, &server, &ticket)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        view.status,
+        TicketStatus::Pending,
+        "the ticket is still there"
+    );
+}

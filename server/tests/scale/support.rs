@@ -228,6 +228,19 @@ impl OwnRedis {
         panic!("redis-server on port {} did not start", self.port);
     }
 
+    /// SIGSTOP / SIGCONT: Redis keeps its sockets open but stops answering,
+    /// like a hung server or a network black hole.
+    pub fn freeze(&self, frozen: bool) {
+        let child = self.child.as_ref().expect("redis-server is running");
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     /// SIGKILL.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -239,6 +252,9 @@ impl OwnRedis {
 
 impl Drop for OwnRedis {
     fn drop(&mut self) {
+        if self.child.is_some() {
+            self.freeze(false);
+        }
         self.kill();
     }
 }
