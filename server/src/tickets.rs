@@ -285,3 +285,92 @@ fn qr_svg(url: &str) -> AppResult<String> {
         .quiet_zone(true)
         .build())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use qrlogin_core::{TicketStatus, UserId};
+
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn service() -> Tickets {
+        let store = Arc::new(MemoryStore::new(Duration::from_secs(60), 100));
+        Tickets::new(
+            store,
+            Lifetimes::default(),
+            Origin::parse("http://127.0.0.1:8080").unwrap(),
+            Arc::default(),
+            CancellationToken::new(),
+        )
+    }
+
+    async fn created(tickets: &Tickets) -> PageAccess {
+        let requester = RequesterInfo {
+            ip: Ipv4Addr::LOCALHOST.into(),
+            user_agent: String::new(),
+            browser: "Unknown browser".into(),
+            os: "Unknown OS".into(),
+            created_at: now(),
+        };
+        let created = tickets.create(requester).await.unwrap();
+        PageAccess {
+            id: created.id,
+            secret: created.poll_secret.expose().to_string(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn long_poll_gives_up_after_its_wait_without_a_change() {
+        let tickets = service();
+        let access = created(&tickets).await;
+        let started = tokio::time::Instant::now();
+        let ticket = tickets
+            .wait_for_change(&access, 1, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(ticket.version, 1);
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn long_poll_returns_as_soon_as_the_ticket_changes() {
+        let tickets = service();
+        let access = created(&tickets).await;
+        let scanner = tickets.clone();
+        let id = access.id;
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let user = TicketUser {
+                id: UserId("u1".into()),
+                display_name: "Alice".into(),
+                avatar_url: None,
+            };
+            scanner.apply(&id, Event::Scan { user }).await.unwrap();
+        });
+        let started = tokio::time::Instant::now();
+        let ticket = tickets
+            .wait_for_change(&access, 1, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(ticket.status(), TicketStatus::Scanned);
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_secret_is_refused_before_any_change() {
+        let tickets = service();
+        let access = created(&tickets).await;
+        let wrong = PageAccess {
+            id: access.id,
+            secret: "x".repeat(43),
+        };
+        let err = tickets
+            .apply_for_page(&wrong, Event::Abort)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unauthorized);
+        assert_eq!(tickets.load_for_page(&access).await.unwrap().version, 1);
+    }
+}
