@@ -123,12 +123,10 @@ async fn signed_out_tokens_are_refused(db: Db) {
 async fn me_returns_the_signed_in_user(db: Db) {
     let app = spawn_app_with(db, &[]).await;
     let response = app
-        .client
-        .post(app.url("/api/v1/app/sessions"))
-        .json(&serde_json::json!({"username": "Bob", "password": "demo", "device_name": "phone"}))
-        .send()
-        .await
-        .unwrap();
+        .post_session(
+            serde_json::json!({"username": "Bob", "password": "demo", "device_name": "phone"}),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: qrlogin_core::SignInResponse = response.json().await.unwrap();
     assert_eq!(body.user.username, "bob");

@@ -2,7 +2,7 @@
 //! shutdown on SIGTERM with an open event stream.
 
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use crate::read_events;
@@ -60,12 +60,8 @@ async fn users_add_list_remove_and_sign_in() {
 
     let app = crate::spawn_app_at(dir, url.clone(), &[]).await;
     let response = app
-        .client
-        .post(app.url("/api/v1/app/sessions"))
-        .json(&serde_json::json!({"username": "carol", "password": "s3cret"}))
-        .send()
-        .await
-        .unwrap();
+        .post_session(serde_json::json!({"username": "carol", "password": "s3cret"}))
+        .await;
     assert_eq!(response.status(), 201);
     let body: qrlogin_core::SignInResponse = response.json().await.unwrap();
 
@@ -87,9 +83,8 @@ async fn users_add_list_remove_and_sign_in() {
     assert!(!missing.status.success());
 }
 
-#[tokio::test]
-async fn sigterm_ends_open_event_streams_and_exits_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
+/// Starts the binary with `--demo` on a free port and a database in `dir`.
+fn start_demo_binary(dir: &tempfile::TempDir) -> (Child, BufReader<ChildStdout>) {
     let mut child = Command::new(BIN)
         .args(["--demo", "--listen", "127.0.0.1:0"])
         .env(
@@ -101,7 +96,14 @@ async fn sigterm_ends_open_event_streams_and_exits_cleanly() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    (child, stdout)
+}
+
+#[tokio::test]
+async fn sigterm_ends_open_event_streams_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, mut stdout) = start_demo_binary(&dir);
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let base = line
@@ -146,18 +148,7 @@ async fn sigterm_ends_open_event_streams_and_exits_cleanly() {
 #[tokio::test]
 async fn demo_start_prints_the_warning_and_the_page_url() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["--demo", "--listen", "127.0.0.1:0"])
-        .env(
-            "QRLOGIN_DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("d.db").display()),
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (child, mut stdout) = start_demo_binary(&dir);
     let mut first = String::new();
     let mut second = String::new();
     stdout.read_line(&mut first).unwrap();

@@ -8,12 +8,10 @@ use crate::{Db, assert_error, spawn_app, spawn_app_with};
 async fn wrong_password_is_invalid_credentials() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url("/api/v1/app/sessions"))
-        .json(&serde_json::json!({"username": "alice", "password": "wrong", "device_name": "t"}))
-        .send()
-        .await
-        .unwrap();
+        .post_session(
+            serde_json::json!({"username": "alice", "password": "wrong", "device_name": "t"}),
+        )
+        .await;
     assert_error(response, 401, ErrorCode::InvalidCredentials).await;
 }
 
@@ -21,12 +19,8 @@ async fn wrong_password_is_invalid_credentials() {
 async fn unknown_user_is_invalid_credentials() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url("/api/v1/app/sessions"))
-        .json(&serde_json::json!({"username": "mallory", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
+        .post_session(serde_json::json!({"username": "mallory", "password": "demo"}))
+        .await;
     assert_error(response, 401, ErrorCode::InvalidCredentials).await;
 }
 
@@ -211,12 +205,8 @@ async fn bad_json_is_invalid_json() {
 async fn missing_fields_are_invalid_request() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url("/api/v1/app/sessions"))
-        .json(&serde_json::json!({"username": "alice"}))
-        .send()
-        .await
-        .unwrap();
+        .post_session(serde_json::json!({"username": "alice"}))
+        .await;
     assert_error(response, 400, ErrorCode::InvalidRequest).await;
 }
 
@@ -238,12 +228,8 @@ async fn wrong_content_type_is_unsupported_media_type() {
 async fn oversized_body_is_payload_too_large() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url("/api/v1/app/sessions"))
-        .json(&serde_json::json!({"username": "alice", "password": "x".repeat(20_000)}))
-        .send()
-        .await
-        .unwrap();
+        .post_session(serde_json::json!({"username": "alice", "password": "x".repeat(20_000)}))
+        .await;
     assert_error(response, 413, ErrorCode::PayloadTooLarge).await;
 }
 

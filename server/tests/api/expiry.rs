@@ -13,12 +13,8 @@ async fn unscanned_code_expires_and_scan_is_gone() {
     let ticket = app.create().await;
     // Long-poll wakes at the deadline and reports `expired`.
     let response = app
-        .client
-        .get(app.url(&format!("/api/v1/qr/{}?after=1&wait=5", ticket.id)))
-        .bearer_auth(ticket.poll_secret.expose())
-        .send()
-        .await
-        .unwrap();
+        .page_call(reqwest::Method::GET, &ticket, "?after=1&wait=5")
+        .await;
     let view: qrlogin_core::StatusView = response.json().await.unwrap();
     assert_eq!(view.status, TicketStatus::Expired);
     assert_eq!(view.version, 2);
@@ -32,12 +28,8 @@ async fn sse_reports_expiry_and_ends() {
     let app = spawn_app_with(Db::Sqlite, &["--pending-lifetime", "300ms"]).await;
     let ticket = app.create().await;
     let sse = app
-        .client
-        .get(app.url(&format!("/api/v1/qr/{}/events", ticket.id)))
-        .bearer_auth(ticket.poll_secret.expose())
-        .send()
-        .await
-        .unwrap();
+        .page_call(reqwest::Method::GET, &ticket, "/events")
+        .await;
     let seen = read_events(sse, |_| false).await;
     let statuses: Vec<_> = seen.iter().map(|v| v.status).collect();
     assert_eq!(statuses, [TicketStatus::Pending, TicketStatus::Expired]);

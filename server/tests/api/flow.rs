@@ -151,21 +151,11 @@ async fn sse_resumes_after_last_event_id() {
 async fn sse_of_a_final_ticket_sends_it_once_and_ends() {
     let app = spawn_app().await;
     let ticket = app.create().await;
-    let response = app
-        .client
-        .delete(app.url(&format!("/api/v1/qr/{}", ticket.id)))
-        .bearer_auth(ticket.poll_secret.expose())
-        .send()
-        .await
-        .unwrap();
+    let response = app.page_call(reqwest::Method::DELETE, &ticket, "").await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let sse = app
-        .client
-        .get(app.url(&format!("/api/v1/qr/{}/events", ticket.id)))
-        .bearer_auth(ticket.poll_secret.expose())
-        .send()
-        .await
-        .unwrap();
+        .page_call(reqwest::Method::GET, &ticket, "/events")
+        .await;
     let seen = read_events(sse, |_| false).await;
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].status, TicketStatus::Cancelled);
@@ -175,13 +165,7 @@ async fn sse_of_a_final_ticket_sends_it_once_and_ends() {
 async fn page_abort_cancels_the_ticket() {
     let app = spawn_app().await;
     let ticket = app.create().await;
-    let response = app
-        .client
-        .delete(app.url(&format!("/api/v1/qr/{}", ticket.id)))
-        .bearer_auth(ticket.poll_secret.expose())
-        .send()
-        .await
-        .unwrap();
+    let response = app.page_call(reqwest::Method::DELETE, &ticket, "").await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.status(&ticket).await.status, TicketStatus::Cancelled);
     let alice = app.sign_in("alice").await;
@@ -210,12 +194,8 @@ async fn long_poll_returns_the_current_view_when_nothing_changes() {
     let app = spawn_app().await;
     let ticket = app.create().await;
     let response = app
-        .client
-        .get(app.url(&format!("/api/v1/qr/{}?after=1&wait=1", ticket.id)))
-        .bearer_auth(ticket.poll_secret.expose())
-        .send()
-        .await
-        .unwrap();
+        .page_call(reqwest::Method::GET, &ticket, "?after=1&wait=1")
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let view: qrlogin_core::StatusView = response.json().await.unwrap();
     assert_eq!(view.version, 1);

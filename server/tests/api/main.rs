@@ -165,16 +165,39 @@ impl TestApp {
 
     /// Signs `username` in with the demo password; returns the app token.
     pub async fn sign_in(&self, username: &str) -> String {
-        let response = self
-            .client
-            .post(self.url("/api/v1/app/sessions"))
-            .json(&serde_json::json!({"username": username, "password": "demo", "device_name": "test"}))
-            .send()
-            .await
-            .unwrap();
+        let response = self.post_session(serde_json::json!({"username": username, "password": "demo", "device_name": "test"})).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: serde_json::Value = response.json().await.unwrap();
         body["token"].as_str().unwrap().to_string()
+    }
+
+    /// `POST /api/v1/app/sessions` with this JSON body.
+    pub async fn post_session(&self, body: serde_json::Value) -> Response {
+        self.client
+            .post(self.url("/api/v1/app/sessions"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A web-side call: `method` on `/api/v1/qr/{id}{suffix}` with the
+    /// ticket's poll secret (`suffix` may carry a sub-path and a query).
+    pub async fn page_call(
+        &self,
+        method: reqwest::Method,
+        ticket: &CreateTicketResponse,
+        suffix: &str,
+    ) -> Response {
+        self.client
+            .request(
+                method,
+                self.url(&format!("/api/v1/qr/{}{suffix}", ticket.id)),
+            )
+            .bearer_auth(ticket.poll_secret.expose())
+            .send()
+            .await
+            .unwrap()
     }
 
     /// `POST /api/v1/qr/{id}/{action}` with an app token.
@@ -188,24 +211,14 @@ impl TestApp {
     }
 
     pub async fn status(&self, ticket: &CreateTicketResponse) -> StatusView {
-        let response = self
-            .client
-            .get(self.url(&format!("/api/v1/qr/{}", ticket.id)))
-            .bearer_auth(ticket.poll_secret.expose())
-            .send()
-            .await
-            .unwrap();
+        let response = self.page_call(reqwest::Method::GET, ticket, "").await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
     }
 
     pub async fn exchange(&self, ticket: &CreateTicketResponse) -> Response {
-        self.client
-            .post(self.url(&format!("/api/v1/qr/{}/exchange", ticket.id)))
-            .bearer_auth(ticket.poll_secret.expose())
-            .send()
+        self.page_call(reqwest::Method::POST, ticket, "/exchange")
             .await
-            .unwrap()
     }
 
     /// A ticket scanned and confirmed by alice.

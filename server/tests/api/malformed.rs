@@ -17,12 +17,8 @@ async fn bad_long_poll_parameters_are_invalid_request() {
         "after=99999999999999999999999",
     ] {
         let response = app
-            .client
-            .get(app.url(&format!("/api/v1/qr/{}?{query}", ticket.id)))
-            .bearer_auth(ticket.poll_secret.expose())
-            .send()
-            .await
-            .unwrap();
+            .page_call(reqwest::Method::GET, &ticket, &format!("?{query}"))
+            .await;
         assert_error(response, 400, ErrorCode::InvalidRequest).await;
     }
 }
@@ -92,12 +88,8 @@ async fn absurd_credentials_are_just_invalid() {
     let app = spawn_app().await;
     for (username, password) in [("", ""), ("alice\u{0}", "demo"), ("ünïcödé", "демо")] {
         let response = app
-            .client
-            .post(app.url("/api/v1/app/sessions"))
-            .json(&serde_json::json!({"username": username, "password": password}))
-            .send()
-            .await
-            .unwrap();
+            .post_session(serde_json::json!({"username": username, "password": password}))
+            .await;
         assert_error(response, 401, ErrorCode::InvalidCredentials).await;
     }
 }
