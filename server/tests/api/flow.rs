@@ -227,3 +227,30 @@ async fn repeated_scan_and_confirm_by_the_same_user_are_idempotent() {
     );
     assert_eq!(app.status(&ticket).await.version, 3);
 }
+
+#[tokio::test]
+async fn requester_ip_comes_from_x_forwarded_for_only_with_trust_proxy() {
+    for (flags, expected) in [
+        (&[][..], "127.0.0.1"),
+        (&["--trust-proxy"][..], "203.0.113.9"),
+    ] {
+        let app = spawn_app_with(Db::Sqlite, flags).await;
+        let response = app
+            .client
+            .post(app.url("/api/v1/qr"))
+            .header("x-forwarded-for", "198.51.100.1, 203.0.113.9")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let ticket: qrlogin_core::CreateTicketResponse = response.json().await.unwrap();
+        let alice = app.sign_in("alice").await;
+        let scan: ScanResponse = app
+            .app_call(&alice, &ticket.id.to_string(), "scan")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(scan.requester.ip.to_string(), expected, "flags {flags:?}");
+    }
+}
