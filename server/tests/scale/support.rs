@@ -33,7 +33,8 @@ pub fn unique(kind: &str) -> String {
     format!("qrlogin_{kind}_{}_{nanos}", std::process::id())
 }
 
-/// Creates an empty PostgreSQL database; returns its URL.
+/// Creates an empty PostgreSQL database; returns its URL. Drops the
+/// databases of earlier runs (older than an hour) on the way.
 pub async fn fresh_database() -> String {
     use sqlx::Connection as _;
     sqlx::any::install_default_drivers();
@@ -41,12 +42,41 @@ pub async fn fresh_database() -> String {
     let mut conn = sqlx::AnyConnection::connect(POSTGRES_ADMIN_URL)
         .await
         .expect("PostgreSQL must be running on 127.0.0.1:5432 (user postgres)");
+    drop_old_databases(&mut conn).await;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
         .unwrap();
     conn.close().await.unwrap();
     format!("postgres://postgres@127.0.0.1:5432/{name}")
+}
+
+/// Best effort: `qrlogin_scale_<pid>_<nanos>` databases made over an hour ago.
+async fn drop_old_databases(conn: &mut sqlx::AnyConnection) {
+    use sqlx::Row as _;
+    let hour_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        .saturating_sub(3_600_000_000_000);
+    let Ok(rows) =
+        sqlx::query("SELECT datname::text FROM pg_database WHERE datname LIKE 'qrlogin_scale_%'")
+            .fetch_all(&mut *conn)
+            .await
+    else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = row.try_get::<String, _>(0) else {
+            continue;
+        };
+        let made = name.rsplit('_').next().and_then(|n| n.parse::<u128>().ok());
+        if made.is_some_and(|made| made < hour_ago) {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
 }
 
 /// How to start one instance.
