@@ -18,6 +18,9 @@ use time::OffsetDateTime;
 
 use crate::random;
 
+/// How stale a session's `last_used_at` may get before a request updates it.
+const LAST_USED_GRANULARITY_SECS: i64 = 60;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Where the database is, parsed from `--database-url`.
@@ -271,11 +274,17 @@ impl Users {
             id: row.try_get("session_id")?,
             user: user_from_row(&row)?,
         };
-        sqlx::query("UPDATE app_sessions SET last_used_at = $1 WHERE id = $2")
-            .bind(now_secs())
-            .bind(&session.id)
-            .execute(&self.pool)
-            .await?;
+        // At most one write a minute per session, so busy apps do not
+        // serialize on the database's write lock.
+        let now = now_secs();
+        sqlx::query(
+            "UPDATE app_sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $3",
+        )
+        .bind(now)
+        .bind(&session.id)
+        .bind(now - LAST_USED_GRANULARITY_SECS)
+        .execute(&self.pool)
+        .await?;
         Ok(Some(session))
     }
 
