@@ -267,3 +267,75 @@ async fn a_redis_that_stops_answering_yields_503_within_the_timeout_not_a_hang()
         "the ticket is still there"
     );
 }
+
+#[tokio::test]
+async fn a_full_redis_refuses_new_codes_with_503_and_still_serves_reads() {
+    use qrlogin_server::store::{RedisSettings, RedisStore, StoreError, TicketStore as _};
+    let own_redis =
+        OwnRedis::start_with(&["--maxmemory", "3mb", "--maxmemory-policy", "noeviction"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig {
+        extra: vec!["--create-rate".into(), "0".into()],
+        ..ServerConfig::new(
+            dir.path(),
+            &fresh_database().await,
+            &own_redis.url(),
+            "qrlogin",
+        )
+    };
+    let server = Server::start(&config).await;
+    let client = http();
+    let first = create(&client, &server).await;
+
+    let store = RedisStore::open(RedisSettings {
+        prefix: "filler".into(),
+        ..RedisSettings::new(own_redis.url(), Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    let filler = |n: u32| {
+        let mut id = [0u8; 16];
+        id[..4].copy_from_slice(&n.to_le_bytes());
+        qrlogin_core::Ticket::new(
+            qrlogin_core::TicketId::from_random_bytes(id),
+            qrlogin_core::PollSecret::from_random_bytes([1; 32]).hash(),
+            qrlogin_core::RequesterInfo {
+                ip: "192.0.2.1".parse().unwrap(),
+                user_agent: "x".repeat(400),
+                browser: "b".into(),
+                os: "o".into(),
+                created_at: time::OffsetDateTime::now_utc(),
+            },
+            qrlogin_core::Lifetimes::default(),
+            time::OffsetDateTime::now_utc(),
+        )
+    };
+    // Fill Redis until it refuses a write, then ask the server for a code.
+    // Redis frees a little memory now and then (buffers), so a code may
+    // still fit: fill again and retry a few times.
+    let mut next = 0u32;
+    let mut refused = None;
+    for _ in 0..10 {
+        loop {
+            next += 1;
+            assert!(next < 50_000, "Redis never reported that it is full");
+            match store.insert(&filler(next)).await {
+                Ok(()) => {}
+                Err(StoreError::Full) => break,
+                Err(other) => panic!("filling Redis: {other}"),
+            }
+        }
+        let response = client.post(server.url("/api/v1/qr")).send().await.unwrap();
+        if response.status() != StatusCode::CREATED {
+            refused = Some(response);
+            break;
+        }
+    }
+    eprintln!("Redis with maxmemory 3mb full after {next} extra tickets");
+    let refused = refused.expect("the server kept creating codes in a full Redis");
+    assert_json_error(refused, 503, "service_unavailable").await;
+    // Codes already shown can still be read (Redis refuses only writes; a
+    // refused change is a 503 as well, never a half-written ticket).
+    let view: StatusView = status(&client, &server, &first).await.json().await.unwrap();
+    assert_eq!(view.status, TicketStatus::Pending);
+}

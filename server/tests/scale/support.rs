@@ -213,13 +213,20 @@ impl Drop for Server {
 /// A `redis-server` of the test's own on a free port (no persistence).
 pub struct OwnRedis {
     pub port: u16,
+    args: Vec<String>,
     child: Option<Child>,
 }
 
 impl OwnRedis {
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// With extra `redis-server` arguments (e.g. `--maxmemory 2mb`).
+    pub async fn start_with(args: &[&str]) -> Self {
         let mut redis = Self {
             port: free_port(),
+            args: args.iter().map(|a| a.to_string()).collect(),
             child: None,
         };
         redis.restart().await;
@@ -235,6 +242,7 @@ impl OwnRedis {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
