@@ -1,0 +1,177 @@
+//! The commands the UI invokes. Each one is a few lines over
+//! `qrlogin-client` or the camera thread; errors are [`AppError`]s.
+
+use qrlogin_client::decode::Decoder;
+use qrlogin_client::{Account, ClientError, LoginRequest, Session, SignOutOutcome, TokenStorage};
+use tauri::async_runtime::spawn_blocking;
+use tauri::ipc::{Channel, InvokeBody, InvokeResponseBody, Request};
+use tauri::{AppHandle, Emitter, State};
+
+use crate::camera::{
+    self, CameraChoice, CameraError, CameraInfo, CameraThread, FrameSink, Started,
+};
+use crate::error::AppError;
+use crate::state::AppState;
+
+type Result<T> = std::result::Result<T, AppError>;
+
+/// Event sent when the camera thread decodes a QR code; payload: its text.
+pub const QR_FOUND: &str = "qr-found";
+/// Event sent when the camera stops working; payload: an [`AppError`].
+pub const CAMERA_FAILED: &str = "camera-failed";
+
+/// The saved account (from the account file and the OS keyring), if any.
+#[tauri::command]
+pub async fn account(state: State<'_, AppState>) -> Result<Option<Account>> {
+    let session = Session::restore(state.account_file.clone(), state.tokens.clone()).await?;
+    let account = session.as_ref().map(|s| s.account().clone());
+    state.set_session(session);
+    Ok(account)
+}
+
+#[tauri::command]
+pub async fn sign_in(
+    state: State<'_, AppState>,
+    server_url: String,
+    username: String,
+    password: String,
+) -> Result<Account> {
+    let session = Session::sign_in(
+        &server_url,
+        &username,
+        &password,
+        &device_name(),
+        state.tokens.clone(),
+        TokenStorage::Keyring,
+        state.account_file.clone(),
+    )
+    .await?;
+    let account = session.account().clone();
+    state.set_session(Some(session));
+    Ok(account)
+}
+
+/// Revokes the token on the server and deletes it from the keyring.
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>) -> Result<SignOutOutcome> {
+    let session = state.take_session().ok_or(ClientError::NotSignedIn)?;
+    Ok(session.sign_out().await?)
+}
+
+#[tauri::command]
+pub async fn list_cameras() -> Result<Vec<CameraInfo>> {
+    Ok(spawn_blocking(camera::list_cameras).await??)
+}
+
+/// Starts the camera thread: JPEG previews go to `preview`, decoded codes
+/// are emitted as [`QR_FOUND`].
+#[tauri::command]
+pub async fn start_camera(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    camera: Option<u32>,
+    preview: Channel,
+) -> Result<Started> {
+    let old = state.replace_camera(None);
+    let sink = WindowSink { app, preview };
+    let (thread, started) = spawn_blocking(move || {
+        drop(old);
+        CameraThread::start(CameraChoice::from_env(camera), sink)
+    })
+    .await??;
+    if let Some(raced) = state.replace_camera(Some(thread)) {
+        spawn_blocking(move || raced.stop());
+    }
+    Ok(started)
+}
+
+#[tauri::command]
+pub async fn stop_camera(state: State<'_, AppState>) -> Result<()> {
+    if let Some(thread) = state.replace_camera(None) {
+        spawn_blocking(move || thread.stop()).await?;
+    }
+    Ok(())
+}
+
+/// Decodes a picked image file (sent as the raw request body); returns the
+/// QR text, a login code if there is one.
+#[tauri::command]
+pub async fn decode_image(request: Request<'_>) -> Result<String> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(AppError::Internal(
+            "decode_image expects the image bytes".into(),
+        ));
+    };
+    let bytes = bytes.clone();
+    spawn_blocking(move || {
+        let image = image::load_from_memory(&bytes).map_err(|e| ClientError::Image {
+            path: "you picked".into(),
+            detail: e.to_string(),
+        })?;
+        let found = Decoder::default()
+            .until_login_code()
+            .decode(&image.into_luma8());
+        Ok(found
+            .into_iter()
+            .next()
+            .ok_or(ClientError::NoCodeFound)?
+            .text)
+    })
+    .await?
+}
+
+/// Checks the scanned text and tells the server; returns who is asking.
+#[tauri::command]
+pub async fn begin_login(state: State<'_, AppState>, text: String) -> Result<LoginRequest> {
+    let request = state.session()?.begin_login(&text).await?;
+    state.set_pending(request.clone());
+    Ok(request)
+}
+
+#[tauri::command]
+pub async fn confirm_login(state: State<'_, AppState>) -> Result<&'static str> {
+    let request = state.take_pending()?;
+    state.session()?.confirm(&request).await?;
+    Ok("confirmed")
+}
+
+#[tauri::command]
+pub async fn cancel_login(state: State<'_, AppState>) -> Result<&'static str> {
+    let request = state.take_pending()?;
+    state.session()?.cancel(&request).await?;
+    Ok("cancelled")
+}
+
+/// How this device appears in the user's session list on the server.
+fn device_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(host) => format!("QR Login app on {host}"),
+        None => format!("QR Login app ({})", std::env::consts::OS),
+    }
+}
+
+/// Camera output into the window: previews over the command's channel,
+/// codes and failures as events.
+struct WindowSink {
+    app: AppHandle,
+    preview: Channel,
+}
+
+impl FrameSink for WindowSink {
+    fn preview(&self, jpeg: Vec<u8>) {
+        let _ = self.preview.send(InvokeResponseBody::Raw(jpeg));
+    }
+
+    fn qr_found(&self, text: String) {
+        let _ = self.app.emit(QR_FOUND, text);
+    }
+
+    fn failed(&self, error: CameraError) {
+        let payload = serde_json::to_value(AppError::from(error)).unwrap_or_default();
+        let _ = self.app.emit(CAMERA_FAILED, payload);
+    }
+}
