@@ -126,6 +126,35 @@ pub struct ServeArgs {
     /// How many codes a client may create at once before the rate applies.
     #[arg(long, env = "QRLOGIN_CREATE_BURST", default_value_t = 30)]
     pub create_burst: u32,
+
+    /// Failed app sign-in attempts (`POST /api/v1/app/sessions`) one client
+    /// (IPv4 address or IPv6 /64) may make per minute; more answer 429 with
+    /// Retry-After, and attempts while refused extend the wait. 0: no limit.
+    #[arg(long, env = "QRLOGIN_SIGN_IN_RATE", default_value_t = 30)]
+    pub sign_in_rate: u32,
+
+    /// How many failed sign-in attempts a client may make at once.
+    #[arg(long, env = "QRLOGIN_SIGN_IN_BURST", default_value_t = 30)]
+    pub sign_in_burst: u32,
+
+    /// Failed sign-in attempts per minute on one account name (whether it
+    /// exists or not), from anywhere: once the burst is used up the account
+    /// is locked out until its budget refills. 0: no limit.
+    #[arg(long, env = "QRLOGIN_ACCOUNT_SIGN_IN_RATE", default_value_t = 2)]
+    pub account_sign_in_rate: u32,
+
+    /// How many failed sign-in attempts an account takes before the lockout.
+    #[arg(long, env = "QRLOGIN_ACCOUNT_SIGN_IN_BURST", default_value_t = 10)]
+    pub account_sign_in_burst: u32,
+
+    /// Scans, confirms and cancels one app session may make per minute.
+    /// 0: no limit.
+    #[arg(long, env = "QRLOGIN_SCAN_RATE", default_value_t = 120)]
+    pub scan_rate: u32,
+
+    /// How many scans, confirms and cancels an app session may make at once.
+    #[arg(long, env = "QRLOGIN_SCAN_BURST", default_value_t = 60)]
+    pub scan_burst: u32,
 }
 
 #[derive(Debug, Clone, Args)]

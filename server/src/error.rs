@@ -3,7 +3,8 @@
 //! 5xx bodies say nothing internal; the cause is logged in the request span.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use qrlogin_core::{ApiError, ErrorCode, TransitionError};
 
@@ -16,6 +17,8 @@ pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
     cause: Option<String>,
+    /// Seconds for the `Retry-After` header (rate limits).
+    retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -24,6 +27,15 @@ impl AppError {
             code,
             message: message.into(),
             cause: None,
+            retry_after: None,
+        }
+    }
+
+    /// 429 `rate_limited`, with `Retry-After: seconds`.
+    pub fn rate_limited(seconds: u64, message: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(ErrorCode::RateLimited, message)
         }
     }
 
@@ -33,6 +45,7 @@ impl AppError {
             code: ErrorCode::Internal,
             message: "internal error".into(),
             cause: Some(cause.to_string()),
+            retry_after: None,
         }
     }
 
@@ -71,9 +84,11 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(cause) => Self {
-                code: ErrorCode::ServiceUnavailable,
-                message: "the ticket store is unavailable, try again shortly".into(),
                 cause: Some(cause),
+                ..Self::new(
+                    ErrorCode::ServiceUnavailable,
+                    "the ticket store is unavailable, try again shortly",
+                )
             },
             StoreError::Full => Self::new(
                 ErrorCode::ServiceUnavailable,
@@ -88,9 +103,11 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => Self {
-                code: ErrorCode::ServiceUnavailable,
-                message: "the database is unavailable, try again shortly".into(),
                 cause: Some(e.to_string()),
+                ..Self::new(
+                    ErrorCode::ServiceUnavailable,
+                    "the database is unavailable, try again shortly",
+                )
             },
             other => Self::internal(other),
         }
@@ -104,7 +121,13 @@ impl IntoResponse for AppError {
             tracing::error!(code = %self.code, %cause, "request failed");
         }
         let body = ApiError::new(self.code, self.message);
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

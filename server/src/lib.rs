@@ -49,8 +49,8 @@ pub struct AppState {
     pub users: users::Users,
     pub tokens: Arc<tokens::TokenIssuer>,
     pub metrics: Arc<metrics::Metrics>,
-    /// Per-client limit on creating tickets (`None`: unlimited).
-    pub create_limiter: Option<Arc<limits::CreateLimiter>>,
+    /// Rate limits: ticket creation, password attempts, app actions.
+    pub limits: Arc<limits::Limits>,
     /// Cancelled on SIGINT/SIGTERM: open event streams and long-polls end.
     pub shutdown: CancellationToken,
 }

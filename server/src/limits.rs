@@ -1,42 +1,52 @@
-//! Limits on creating tickets, so a flood of `POST /api/v1/qr` cannot
-//! exhaust the ticket store: a token bucket per client (IPv4 address, or
-//! IPv6 /64 network, since one host usually holds a whole /64), answered
-//! with 429 `rate_limited` and `Retry-After`.
+//! Rate limits, all built on one bounded table of token buckets
+//! ([`RateLimiter`]), answered with 429 `rate_limited` and `Retry-After`:
 //!
-//! The table of buckets is bounded: idle (full) buckets are pruned when it
-//! fills up, and when it is still full every further client shares one
-//! overflow bucket, so memory stays flat even under a spread-out flood.
-//! Limits are per server instance.
+//! - creating tickets (`POST /api/v1/qr`), per client, so a flood cannot
+//!   exhaust the ticket store;
+//! - password attempts (`POST /api/v1/app/sessions`), per client and per
+//!   account name, whether or not the account exists (so the limit reveals
+//!   nothing about which names are real); once an account's burst is used
+//!   up it is locked out until its bucket refills;
+//! - scan / confirm / cancel, per app session.
+//!
+//! A client is an IPv4 address or an IPv6 /64 network (one host usually
+//! holds a whole /64), taken from X-Forwarded-For only with `--trust-proxy`.
+//! Account names and sessions are kept as keyed hashes, never in clear.
+//!
+//! Each table is bounded: idle (full) buckets are pruned when it fills up,
+//! and when it is still full every further key shares one overflow bucket,
+//! so memory stays flat even under a spread-out flood. Limits are per
+//! server instance.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::HeaderValue;
-use axum::http::header::RETRY_AFTER;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use qrlogin_core::ErrorCode;
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::requester::client_ip;
 
-/// Most clients tracked at once (about 64 bytes each).
-const MAX_CLIENTS: usize = 100_000;
+/// Most keys tracked at once per table (about 64 bytes each).
+const MAX_KEYS: usize = 100_000;
 
-/// Who is limited: an IPv4 address or the first 64 bits of an IPv6 one.
+/// What is limited: an IPv4 address, the first 64 bits of an IPv6 one, or
+/// a keyed hash of a name (account name, session id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum ClientKey {
+enum LimitKey {
     V4(u32),
     V6Net(u64),
-    /// Everyone who arrives while the table is full.
+    Name(u64),
+    /// Every key that arrives while the table is full.
     Overflow,
 }
 
-impl ClientKey {
+impl LimitKey {
     fn of(ip: IpAddr) -> Self {
         match ip.to_canonical() {
             IpAddr::V4(v4) => Self::V4(v4.to_bits()),
@@ -51,40 +61,83 @@ struct Bucket {
     updated: Instant,
 }
 
-/// A token bucket per client: `burst` creations at once, refilled at
+/// A token bucket per key: `burst` attempts at once, refilled at
 /// `per_minute`.
 #[derive(Debug)]
-pub struct CreateLimiter {
+pub struct RateLimiter {
     per_second: f64,
     burst: f64,
-    max_clients: usize,
-    buckets: Mutex<HashMap<ClientKey, Bucket>>,
+    max_keys: usize,
+    /// Refused attempts also cost a token (down to `-burst`), so a client
+    /// that keeps hammering a locked bucket stays locked out longer.
+    backoff: bool,
+    /// Keys the name hashes, so nobody can aim collisions at a victim.
+    hasher: RandomState,
+    buckets: Mutex<HashMap<LimitKey, Bucket>>,
 }
 
-impl CreateLimiter {
+impl RateLimiter {
     /// `None` (no limit) when `per_minute` is 0.
     pub fn new(per_minute: u32, burst: u32) -> Option<Self> {
-        (per_minute > 0).then(|| Self::with_capacity(per_minute, burst, MAX_CLIENTS))
+        (per_minute > 0).then(|| Self::with_capacity(per_minute, burst, MAX_KEYS))
     }
 
-    fn with_capacity(per_minute: u32, burst: u32, max_clients: usize) -> Self {
+    /// Like [`new`](Self::new), with refused attempts pushing the next
+    /// allowed one further out (lockout back-off, at most `burst` extra
+    /// refill periods).
+    pub fn with_backoff(per_minute: u32, burst: u32) -> Option<Self> {
+        Self::new(per_minute, burst).map(|limiter| Self {
+            backoff: true,
+            ..limiter
+        })
+    }
+
+    fn with_capacity(per_minute: u32, burst: u32, max_keys: usize) -> Self {
         Self {
             per_second: f64::from(per_minute) / 60.0,
             burst: f64::from(burst.max(1)),
-            max_clients,
+            max_keys,
+            backoff: false,
+            hasher: RandomState::new(),
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
     /// Takes one token for `ip`, or says how long until one is available.
     pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        self.take(LimitKey::of(ip), now)
+    }
+
+    /// Takes one token for a name (account, session), or says how long
+    /// until one is available.
+    pub fn check_name(&self, name: &str, now: Instant) -> Result<(), Duration> {
+        self.take(LimitKey::Name(self.hasher.hash_one(name)), now)
+    }
+
+    /// Gives back the token `ip` took (the attempt turned out fine).
+    pub fn refund(&self, ip: IpAddr) {
+        self.give_back(LimitKey::of(ip));
+    }
+
+    /// Gives back the token `name` took (the attempt turned out fine).
+    pub fn refund_name(&self, name: &str) {
+        self.give_back(LimitKey::Name(self.hasher.hash_one(name)));
+    }
+
+    fn give_back(&self, key: LimitKey) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bucket) = buckets.get_mut(&key) {
+            bucket.tokens = (bucket.tokens + 1.0).min(self.burst);
+        }
+    }
+
+    fn take(&self, mut key: LimitKey, now: Instant) -> Result<(), Duration> {
         // Every mutation is a whole-entry insert/replace, so poison is harmless.
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let mut key = ClientKey::of(ip);
-        if !buckets.contains_key(&key) && buckets.len() >= self.max_clients {
+        if !buckets.contains_key(&key) && buckets.len() >= self.max_keys {
             self.prune(&mut buckets, now);
-            if buckets.len() >= self.max_clients {
-                key = ClientKey::Overflow;
+            if buckets.len() >= self.max_keys {
+                key = LimitKey::Overflow;
             }
         }
         let bucket = buckets.entry(key).or_insert(Bucket {
@@ -96,49 +149,114 @@ impl CreateLimiter {
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64(
-                (1.0 - bucket.tokens) / self.per_second,
-            ))
+            return Ok(());
         }
+        if self.backoff {
+            bucket.tokens = (bucket.tokens - 1.0).max(-self.burst);
+        }
+        Err(Duration::from_secs_f64(
+            (1.0 - bucket.tokens) / self.per_second,
+        ))
     }
 
-    /// Drops buckets that have refilled completely (their clients are idle).
-    fn prune(&self, buckets: &mut HashMap<ClientKey, Bucket>, now: Instant) {
+    /// Drops buckets that have refilled completely (their keys are idle).
+    fn prune(&self, buckets: &mut HashMap<LimitKey, Bucket>, now: Instant) {
         buckets.retain(|key, b| {
             let refill = now.saturating_duration_since(b.updated).as_secs_f64() * self.per_second;
-            *key == ClientKey::Overflow || b.tokens + refill < self.burst
+            *key == LimitKey::Overflow || b.tokens + refill < self.burst
         });
     }
 
-    /// Clients tracked right now (at most the table size plus the overflow).
+    /// Keys tracked right now (at most the table size plus the overflow).
     pub fn tracked(&self) -> usize {
         self.buckets.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 
-/// Middleware on `POST /api/v1/qr`: 429 with `Retry-After` (whole seconds,
-/// rounded up) when the client used up its budget.
+/// Every limit of a server; `None` fields are switched off (rate 0).
+#[derive(Debug, Default)]
+pub struct Limits {
+    /// Creating tickets, per client.
+    pub create: Option<RateLimiter>,
+    /// Password attempts, per client.
+    pub sign_in_per_client: Option<RateLimiter>,
+    /// Password attempts, per account name (existing or not).
+    pub sign_in_per_account: Option<RateLimiter>,
+    /// Scan, confirm and cancel, per app session.
+    pub per_session: Option<RateLimiter>,
+}
+
+impl Limits {
+    /// A password attempt by `ip` on `username`: the client's budget is
+    /// checked first, so a client over its limit cannot also lock accounts.
+    /// Every attempt takes a token up front (so concurrent guesses cannot
+    /// slip through together); [`sign_in_succeeded`](Self::sign_in_succeeded)
+    /// gives them back, so only failures count.
+    pub fn sign_in(&self, ip: IpAddr, username: &str) -> Result<(), AppError> {
+        let now = Instant::now();
+        if let Some(limiter) = &self.sign_in_per_client {
+            limiter
+                .check(ip, now)
+                .map_err(|wait| refused(wait, "too many sign-in attempts from your network"))?;
+        }
+        if let Some(limiter) = &self.sign_in_per_account {
+            let refusal = limiter.check_name(&account_key(username), now);
+            if let Err(wait) = refusal {
+                // The client's token was not spent on a password check.
+                if let Some(per_client) = &self.sign_in_per_client {
+                    per_client.refund(ip);
+                }
+                return Err(refused(wait, "too many sign-in attempts for this account"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The password was right: the attempt's tokens are given back.
+    pub fn sign_in_succeeded(&self, ip: IpAddr, username: &str) {
+        if let Some(limiter) = &self.sign_in_per_client {
+            limiter.refund(ip);
+        }
+        if let Some(limiter) = &self.sign_in_per_account {
+            limiter.refund_name(&account_key(username));
+        }
+    }
+
+    /// A scan, confirm or cancel by the app session `session_id`.
+    pub fn app_action(&self, session_id: &str) -> Result<(), AppError> {
+        match &self.per_session {
+            Some(limiter) => limiter
+                .check_name(session_id, Instant::now())
+                .map_err(|wait| refused(wait, "too many scans from this app")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The same normalization as the user table, so `Alice` and ` alice`
+/// share one budget.
+fn account_key(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+/// 429 `rate_limited` with `Retry-After` in whole seconds, rounded up.
+fn refused(wait: Duration, what: &str) -> AppError {
+    let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    AppError::rate_limited(seconds, format!("{what}; try again in {seconds} s"))
+}
+
+/// Middleware on `POST /api/v1/qr`: 429 with `Retry-After` when the client
+/// used up its budget.
 pub async fn limit_ticket_creation(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some(limiter) = &state.create_limiter {
+    if let Some(limiter) = &state.limits.create {
         let ip = client_ip(request.headers(), peer, state.settings.trust_proxy);
         if let Err(wait) = limiter.check(ip, Instant::now()) {
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let mut response = AppError::new(
-                ErrorCode::RateLimited,
-                format!("too many sign-in codes requested; try again in {seconds} s"),
-            )
-            .into_response();
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-            return response;
+            return refused(wait, "too many sign-in codes requested").into_response();
         }
     }
     next.run(request).await
@@ -154,7 +272,7 @@ mod tests {
 
     #[test]
     fn a_client_gets_its_burst_then_waits_for_the_refill() {
-        let limiter = CreateLimiter::new(60, 3).unwrap();
+        let limiter = RateLimiter::new(60, 3).unwrap();
         let start = Instant::now();
         for _ in 0..3 {
             assert_eq!(limiter.check(ip("192.0.2.1"), start), Ok(()));
@@ -177,7 +295,7 @@ mod tests {
 
     #[test]
     fn ipv6_clients_are_limited_per_64_network() {
-        let limiter = CreateLimiter::new(60, 1).unwrap();
+        let limiter = RateLimiter::new(60, 1).unwrap();
         let now = Instant::now();
         assert_eq!(limiter.check(ip("2001:db8:1:2::1"), now), Ok(()));
         assert!(limiter.check(ip("2001:db8:1:2::ffff"), now).is_err());
@@ -186,7 +304,7 @@ mod tests {
 
     #[test]
     fn ipv4_mapped_addresses_count_as_ipv4() {
-        let limiter = CreateLimiter::new(60, 1).unwrap();
+        let limiter = RateLimiter::new(60, 1).unwrap();
         let now = Instant::now();
         assert_eq!(limiter.check(ip("::ffff:192.0.2.7"), now), Ok(()));
         assert!(limiter.check(ip("192.0.2.7"), now).is_err());
@@ -194,7 +312,7 @@ mod tests {
 
     #[test]
     fn the_client_table_stays_bounded_under_a_spread_out_flood() {
-        let limiter = CreateLimiter::with_capacity(60, 2, 10);
+        let limiter = RateLimiter::with_capacity(60, 2, 10);
         let now = Instant::now();
         for n in 0..1000u32 {
             let _ = limiter.check(IpAddr::V4(n.into()), now);
@@ -209,6 +327,96 @@ mod tests {
 
     #[test]
     fn zero_per_minute_disables_the_limit() {
-        assert!(CreateLimiter::new(0, 10).is_none());
+        assert!(RateLimiter::new(0, 10).is_none());
+    }
+
+    #[test]
+    fn with_backoff_hammering_a_locked_bucket_extends_the_lockout() {
+        let limiter = RateLimiter::with_backoff(60, 2).unwrap();
+        let start = Instant::now();
+        for _ in 0..2 {
+            assert_eq!(limiter.check_name("alice", start), Ok(()));
+        }
+        let first = limiter.check_name("alice", start).unwrap_err();
+        let second = limiter.check_name("alice", start).unwrap_err();
+        assert!(second > first, "{second:?} after {first:?}");
+        // Bounded: at most `burst` extra refill periods.
+        for _ in 0..100 {
+            let _ = limiter.check_name("alice", start);
+        }
+        let capped = limiter.check_name("alice", start).unwrap_err();
+        assert_eq!(capped, Duration::from_secs(3));
+        // A client that waits out the lockout gets in.
+        assert_eq!(
+            limiter.check_name("alice", start + Duration::from_secs(3)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn without_backoff_refusals_cost_nothing() {
+        let limiter = RateLimiter::new(60, 1).unwrap();
+        let start = Instant::now();
+        assert_eq!(limiter.check(ip("192.0.2.1"), start), Ok(()));
+        for _ in 0..10 {
+            assert_eq!(
+                limiter.check(ip("192.0.2.1"), start),
+                Err(Duration::from_secs(1))
+            );
+        }
+    }
+
+    #[test]
+    fn names_have_separate_budgets() {
+        let limiter = RateLimiter::new(60, 1).unwrap();
+        let now = Instant::now();
+        assert_eq!(limiter.check_name("alice", now), Ok(()));
+        assert!(limiter.check_name("alice", now).is_err());
+        assert_eq!(limiter.check_name("bob", now), Ok(()));
+    }
+
+    #[test]
+    fn account_budget_ignores_case_and_spaces() {
+        let limits = Limits {
+            sign_in_per_account: RateLimiter::new(60, 1),
+            ..Limits::default()
+        };
+        let client = ip("192.0.2.1");
+        assert!(limits.sign_in(client, "alice").is_ok());
+        assert!(limits.sign_in(ip("192.0.2.2"), " Alice ").is_err());
+    }
+
+    #[test]
+    fn successful_sign_ins_do_not_count() {
+        let limits = Limits {
+            sign_in_per_client: RateLimiter::with_backoff(1, 2),
+            sign_in_per_account: RateLimiter::with_backoff(1, 2),
+            ..Limits::default()
+        };
+        let client = ip("192.0.2.1");
+        for _ in 0..10 {
+            assert!(limits.sign_in(client, "alice").is_ok());
+            limits.sign_in_succeeded(client, "alice");
+        }
+        // Two failures use up the burst.
+        assert!(limits.sign_in(client, "alice").is_ok());
+        assert!(limits.sign_in(client, "alice").is_ok());
+        assert!(limits.sign_in(client, "alice").is_err());
+    }
+
+    #[test]
+    fn a_locked_account_does_not_drain_the_clients_budget() {
+        let limits = Limits {
+            sign_in_per_client: RateLimiter::with_backoff(1, 3),
+            sign_in_per_account: RateLimiter::with_backoff(1, 1),
+            ..Limits::default()
+        };
+        let client = ip("192.0.2.1");
+        assert!(limits.sign_in(client, "alice").is_ok());
+        for _ in 0..5 {
+            assert!(limits.sign_in(client, "alice").is_err());
+        }
+        assert!(limits.sign_in(client, "bob").is_ok());
+        assert!(limits.sign_in(client, "carol").is_ok());
     }
 }

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ServeArgs;
-use crate::limits::CreateLimiter;
+use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
 use crate::store::{
     DEFAULT_RETENTION, MemoryStore, RedisSettings, RedisStore, StoreError, TicketStore,
@@ -154,7 +154,7 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
         users,
         tokens: Arc::new(tokens),
         metrics,
-        create_limiter: CreateLimiter::new(args.create_rate, args.create_burst).map(Arc::new),
+        limits: Arc::new(limits(args)),
         shutdown: shutdown.clone(),
     };
 
@@ -174,6 +174,19 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
         seeded_demo_users,
         task,
     })
+}
+
+/// The rate limits from the command line (a rate of 0 switches one off).
+fn limits(args: &ServeArgs) -> Limits {
+    Limits {
+        create: RateLimiter::new(args.create_rate, args.create_burst),
+        sign_in_per_client: RateLimiter::with_backoff(args.sign_in_rate, args.sign_in_burst),
+        sign_in_per_account: RateLimiter::with_backoff(
+            args.account_sign_in_rate,
+            args.account_sign_in_burst,
+        ),
+        per_session: RateLimiter::new(args.scan_rate, args.scan_burst),
+    }
 }
 
 /// `--public-url`, or `http://<bound address>` (loopback for a wildcard bind).

@@ -422,4 +422,25 @@ mod tests {
         assert!(normalize_username("a b").is_err());
         assert!(normalize_username(&"a".repeat(65)).is_err());
     }
+
+    #[tokio::test]
+    async fn the_dummy_hash_costs_as_much_as_a_real_one() {
+        // An unknown user is checked against the dummy hash, a known one
+        // against their own: the same algorithm and parameters mean the
+        // same work, so the answer time does not tell them apart.
+        let dummy = hash_password("not a real password".into()).await.unwrap();
+        let real = hash_password("correct horse".into()).await.unwrap();
+        let (dummy, real) = (
+            PasswordHash::new(&dummy).unwrap(),
+            PasswordHash::new(&real).unwrap(),
+        );
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert!(
+            !verify_password("x".into(), dummy.to_string())
+                .await
+                .unwrap()
+        );
+    }
 }

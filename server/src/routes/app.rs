@@ -1,8 +1,10 @@
 //! App side of the API: sign in, who am I, sign out, and scan / confirm /
 //! cancel a code. Authenticated by the app session token.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use qrlogin_core::{
     ApiError, ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse, StatusResponse,
     UserProfile,
@@ -11,14 +13,18 @@ use qrlogin_core::{
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, AppAuth, TicketPath};
+use crate::requester::client_ip;
 
 /// Sign the app in: `{username, password, device_name}` → `{token, user}`.
 #[utoipa::path(post, path = "/api/v1/app/sessions", tag = "app",
     request_body = SignInRequest,
     responses((status = 201, description = "signed in", body = SignInResponse),
-        (status = 401, description = "invalid_credentials", body = ApiError)))]
+        (status = 401, description = "invalid_credentials", body = ApiError),
+        (status = 429, description = "rate_limited: too many attempts from this client or on this account", body = ApiError)))]
 pub async fn sign_in(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> AppResult<(StatusCode, ApiJson<SignInResponse>)> {
     let SignInRequest {
@@ -26,6 +32,8 @@ pub async fn sign_in(
         password,
         device_name,
     } = request;
+    let ip = client_ip(&headers, peer, state.settings.trust_proxy);
+    state.limits.sign_in(ip, &username)?;
     let (token, user) = state
         .users
         .sign_in(&username, password, &device_name)
@@ -33,6 +41,7 @@ pub async fn sign_in(
         .ok_or_else(|| {
             AppError::new(ErrorCode::InvalidCredentials, "wrong username or password")
         })?;
+    state.limits.sign_in_succeeded(ip, &username);
     let user = state.users.profile(&user);
     Ok((StatusCode::CREATED, ApiJson(SignInResponse { token, user })))
 }
@@ -61,6 +70,7 @@ pub async fn sign_out(
     params(("id" = String, Path, description = "ticket id")),
     responses((status = 200, description = "scanned; who is asking", body = ScanResponse),
         (status = 401, description = "unauthorized", body = ApiError),
+        (status = 429, description = "rate_limited", body = ApiError),
         (status = 409, description = "already_scanned, already_confirmed, already_consumed, cancelled", body = ApiError),
         (status = 410, description = "expired", body = ApiError)))]
 pub async fn scan(
@@ -68,6 +78,7 @@ pub async fn scan(
     AppAuth(session): AppAuth,
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<ScanResponse>> {
+    state.limits.app_action(&session.id)?;
     let user = state.users.ticket_user(&session.user);
     let ticket = state.tickets.apply(&id, Event::Scan { user }).await?;
     Ok(ApiJson(ScanResponse {
@@ -82,6 +93,7 @@ pub async fn scan(
     params(("id" = String, Path, description = "ticket id")),
     responses((status = 200, description = "the new status", body = StatusResponse),
         (status = 403, description = "not_yours", body = ApiError),
+        (status = 429, description = "rate_limited", body = ApiError),
         (status = 409, description = "not_scanned, cancelled, already_consumed", body = ApiError),
         (status = 410, description = "expired", body = ApiError)))]
 pub async fn confirm(
@@ -89,6 +101,7 @@ pub async fn confirm(
     AppAuth(session): AppAuth,
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<StatusResponse>> {
+    state.limits.app_action(&session.id)?;
     let event = Event::Confirm {
         user: session.user.id,
     };
@@ -103,6 +116,7 @@ pub async fn confirm(
     params(("id" = String, Path, description = "ticket id")),
     responses((status = 200, description = "the new status", body = StatusResponse),
         (status = 403, description = "not_yours", body = ApiError),
+        (status = 429, description = "rate_limited", body = ApiError),
         (status = 409, description = "not_scanned, cancelled, already_consumed", body = ApiError),
         (status = 410, description = "expired", body = ApiError)))]
 pub async fn cancel(
@@ -110,6 +124,7 @@ pub async fn cancel(
     AppAuth(session): AppAuth,
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<StatusResponse>> {
+    state.limits.app_action(&session.id)?;
     let event = Event::Cancel {
         user: session.user.id,
     };

@@ -3,6 +3,7 @@
 //! fresh PostgreSQL schema, fresh signing key, demo users alice and bob).
 
 mod auth;
+mod brute_force;
 mod cli;
 mod errors;
 mod expiry;
