@@ -14,6 +14,7 @@ mod races;
 mod rate_limit;
 mod redis_store;
 mod store;
+mod usenix_flaws;
 
 use std::time::Duration;
 
