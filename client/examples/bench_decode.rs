@@ -237,7 +237,10 @@ fn main() -> anyhow::Result<()> {
                     None => first_step.push((key, 1)),
                 }
             }
-            None => unread += 1,
+            None => {
+                unread += 1;
+                eprintln!("not read: {}", case.name);
+            }
         }
     }
     for (step, n) in &first_step {

@@ -27,8 +27,9 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    /// A client for `server` (rustls, no redirects, 10 s connect and 30 s
-    /// request timeouts).
+    /// A client for `server`: rustls trusting both the bundled Mozilla roots
+    /// and the OS's certificate store (self-hosted servers with a company CA),
+    /// no redirects, 10 s connect and 30 s request timeouts.
     pub fn new(server: Origin) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)

@@ -9,12 +9,13 @@ cd "$(dirname "$0")/../.."
 OUT=${QRLOGIN_BENCH_DIR:-${CARGO_TARGET_DIR:-target}/bench-decode}
 rm -rf "$OUT"
 mkdir -p "$OUT/images"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "==> building and running the Rust decoder benchmark (release)" >&2
 cargo run --release -q -p qrlogin-client --example bench_decode -- --out "$OUT/images" "$@" > "$OUT/ours.md"
 
 {
-  echo "## QR decoding ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))"
+  echo "## QR decoding ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), load average before the run: $load_before)"
   echo
   cat "$OUT/ours.md"
 } > "$OUT/report.md"

@@ -4,5 +4,10 @@
 #[path = "../synth/mod.rs"]
 mod synth;
 
+mod support;
+
+mod cli;
 mod decode;
 mod labelled_set;
+mod origin_safety;
+mod session;

@@ -57,7 +57,10 @@ async fn no_request_reaches_another_server_whatever_the_code_says() {
     for text in hostile_codes(&server.url, &recorder.origin) {
         let err = session.begin_login(&text).await.unwrap_err();
         assert!(
-            matches!(err.kind(), ErrorKind::ForeignOrigin | ErrorKind::NotALoginCode),
+            matches!(
+                err.kind(),
+                ErrorKind::ForeignOrigin | ErrorKind::NotALoginCode
+            ),
             "{text:?} → {err}"
         );
         assert!(err.to_string().contains("Nothing was sent"), "{err}");
@@ -75,14 +78,25 @@ async fn cli_refuses_a_foreign_code_from_an_image_or_text_with_exit_4() {
     cli.login(&server.url, "alice").assert_ok();
     let token = cli.saved_token().unwrap();
 
-    let foreign = format!("{}/q/{}", recorder.origin, TicketId::from_random_bytes([4; 16]));
+    let foreign = format!(
+        "{}/q/{}",
+        recorder.origin,
+        TicketId::from_random_bytes([4; 16])
+    );
     let png = qr_png(cli.config_dir(), "foreign.png", &foreign);
-    let by_image = cli.run(&["--json", "scan", "--image", png.to_str().unwrap(), "--yes"], "");
+    let by_image = cli.run(
+        &["--json", "scan", "--image", png.to_str().unwrap(), "--yes"],
+        "",
+    );
     assert_eq!(by_image.code, 4, "{}", by_image.stderr);
     assert_eq!(by_image.json()["error"]["kind"], "foreign_origin");
     let by_text = cli.run(&["scan", "--url", &foreign, "--yes"], "");
     assert_eq!(by_text.code, 4, "{}", by_text.stderr);
-    assert!(by_text.stderr.contains(&recorder.origin), "{}", by_text.stderr);
+    assert!(
+        by_text.stderr.contains(&recorder.origin),
+        "{}",
+        by_text.stderr
+    );
     assert!(by_text.stderr.contains(&server.url), "{}", by_text.stderr);
 
     let requests = recorder.requests();
@@ -112,7 +126,14 @@ async fn a_redirect_is_not_followed_so_the_token_stays_home() {
 
     let sent = redirecting.requests();
     assert_eq!(sent.len(), 1);
-    assert!(sent[0].contains(token.expose()), "the token went to its own server");
-    assert!(elsewhere.requests().is_empty(), "{:?}", elsewhere.requests());
+    assert!(
+        sent[0].contains(token.expose()),
+        "the token went to its own server"
+    );
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
     elsewhere.self_test().await;
 }

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use qrlogin_client::{
-    AccountFile, ErrorKind, MemoryTokenStore, Session, TokenStorage, TokenStore,
-};
+use qrlogin_client::{AccountFile, ErrorKind, MemoryTokenStore, Session, TokenStorage, TokenStore};
 use qrlogin_core::{TicketId, TicketStatus};
 
 use crate::support::TestServer;
@@ -147,13 +145,26 @@ async fn sign_out_with_the_server_gone_still_forgets_the_token_and_says_so() {
 struct NoKeyring;
 
 impl TokenStore for NoKeyring {
-    fn load(&self, _: &qrlogin_client::Origin, _: &str) -> Result<Option<qrlogin_core::SessionToken>, qrlogin_client::ClientError> {
+    fn load(
+        &self,
+        _: &qrlogin_client::Origin,
+        _: &str,
+    ) -> Result<Option<qrlogin_core::SessionToken>, qrlogin_client::ClientError> {
         Err(self.err())
     }
-    fn save(&self, _: &qrlogin_client::Origin, _: &str, _: &qrlogin_core::SessionToken) -> Result<(), qrlogin_client::ClientError> {
+    fn save(
+        &self,
+        _: &qrlogin_client::Origin,
+        _: &str,
+        _: &qrlogin_core::SessionToken,
+    ) -> Result<(), qrlogin_client::ClientError> {
         Err(self.err())
     }
-    fn delete(&self, _: &qrlogin_client::Origin, _: &str) -> Result<(), qrlogin_client::ClientError> {
+    fn delete(
+        &self,
+        _: &qrlogin_client::Origin,
+        _: &str,
+    ) -> Result<(), qrlogin_client::ClientError> {
         Err(self.err())
     }
     fn describe(&self) -> String {
@@ -187,6 +198,9 @@ async fn without_a_keyring_sign_in_fails_with_a_message_saying_how_to_fix_it() {
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::KeyringUnavailable);
     let text = err.to_string();
-    assert!(text.contains("keyring") && text.contains("--insecure-storage"), "{text}");
+    assert!(
+        text.contains("keyring") && text.contains("--insecure-storage"),
+        "{text}"
+    );
     assert_eq!(file.load().unwrap(), None);
 }

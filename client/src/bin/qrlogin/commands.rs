@@ -131,7 +131,7 @@ async fn scan(ctx: &Config, args: ScanArgs, out: &Output) -> Result<ExitCode> {
     let session = ctx.session().await?;
     let text = match (&args.image, args.camera, &args.url) {
         (Some(path), _, _) => code_in_image(&session, path).await?,
-        (_, Some(index), _) => crate::commands::camera::read_code(&session, index, out).await?,
+        (_, Some(index), _) => crate::camera::read_code(&session, index, out).await?,
         (_, _, Some(url)) => url.clone(),
         (None, None, None) => unreachable!("clap requires one source"),
     };
@@ -289,18 +289,4 @@ async fn decode_files(args: DecodeArgs, out: &Output) -> Result<ExitCode> {
     } else {
         ExitCode::from(exit::NO_CODE_FOUND)
     })
-}
-
-mod camera {
-    use super::*;
-
-    /// The camera is not built into the command line yet (the app has it).
-    pub async fn read_code(_session: &Session, index: u32, _out: &Output) -> Result<String> {
-        Err(ClientError::Camera {
-            detail: format!(
-                "camera {index}: this qrlogin has no camera support built in; take a screenshot or photo of the code and use --image FILE, or use the QR Login app"
-            ),
-        }
-        .into())
-    }
 }

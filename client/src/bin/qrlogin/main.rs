@@ -8,6 +8,7 @@
 //! qrlogin decode photo.jpg                   # prints every QR text found
 //! ```
 
+mod camera;
 mod commands;
 mod exit;
 mod output;
@@ -79,7 +80,7 @@ struct ScanArgs {
     /// An image file (PNG or JPEG) showing the login page's QR code: a screenshot or photo.
     #[arg(long, group = "source", value_name = "FILE")]
     image: Option<PathBuf>,
-    /// Read the code from camera number N.
+    /// Read the code from camera number N (0 is the first webcam).
     #[arg(long, group = "source", value_name = "N")]
     camera: Option<u32>,
     /// The text of the QR code (https://<server>/q/<code>).

@@ -18,13 +18,18 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("stdout is not JSON ({e}): {}\n{}", self.stdout, self.stderr)
+        })
     }
 
     #[track_caller]
     pub fn assert_ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -79,7 +84,15 @@ impl Cli {
     /// `qrlogin login` as `user` with password `demo`.
     pub fn login(&self, server: &str, user: &str) -> Run {
         self.run(
-            &["--json", "login", "--server", server, "--username", user, "--password-stdin"],
+            &[
+                "--json",
+                "login",
+                "--server",
+                server,
+                "--username",
+                user,
+                "--password-stdin",
+            ],
             "demo\n",
         )
     }

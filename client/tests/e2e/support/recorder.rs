@@ -23,8 +23,13 @@ impl Recorder {
 
     /// A recorder that answers every request with the raw HTTP `response`.
     pub async fn answering(response: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind recorder");
-        let origin = format!("http://{}", listener.local_addr().expect("recorder address"));
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind recorder");
+        let origin = format!(
+            "http://{}",
+            listener.local_addr().expect("recorder address")
+        );
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
         let task = tokio::spawn(async move {

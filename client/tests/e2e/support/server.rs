@@ -93,7 +93,10 @@ impl TestServer {
         let res = self
             .http
             .post(format!("{}/api/v1/qr", self.url))
-            .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            )
             .send()
             .await
             .expect("POST /api/v1/qr");
