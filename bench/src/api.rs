@@ -1,6 +1,7 @@
 //! Request cost against a floor: each API call and a whole login flow, next
 //! to a bare axum hello world served and loaded the same way in the same run.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use crate::flow::{self, Ticket};
 use crate::http::{self, Auth, Conn};
 use crate::load::{self, Bounds, Outcome};
 use crate::procs::{self, Proc, Store};
+use crate::profile::{Profile, Profiler};
 use crate::report;
 
 #[derive(Debug, Clone, Args)]
@@ -26,6 +28,35 @@ pub struct Options {
     /// Most jobs (requests or flows) in a phase.
     #[arg(long, default_value_t = 300_000)]
     max: usize,
+    /// Profile each phase with `perf record` attached to the server under
+    /// load, keep the data in DIR, and print where the time goes instead of
+    /// the rates (perf's sampling slows the server a little).
+    #[arg(long, value_name = "DIR")]
+    perf: Option<PathBuf>,
+}
+
+/// Runs phases, with `perf` attached to the loaded server when asked.
+struct Phases {
+    perf_dir: Option<PathBuf>,
+    profiles: Vec<(&'static str, Profile)>,
+}
+
+impl Phases {
+    async fn run<T>(
+        &mut self,
+        name: &'static str,
+        server: &Proc,
+        phase: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        let Some(dir) = &self.perf_dir else {
+            return phase.await;
+        };
+        let file = format!("{}.data", name.split_whitespace().next().unwrap_or(name));
+        let profiler = Profiler::start(server.pid()?, dir.join(file)).await?;
+        let result = phase.await;
+        self.profiles.push((name, profiler.finish(6)?));
+        result
+    }
 }
 
 /// One row of the table.
@@ -62,13 +93,54 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     hello_phase(&hello, warm).await?;
     flow_phase(&server, warm, token.clone()).await?;
 
-    let hello_before = hello_phase(&hello, bounds).await?;
-    let (create, tickets) = create_phase(&server, bounds).await?;
-    let status = status_phase(&server, bounds, tickets.clone()).await?;
-    let (scan, scanned) = app_phase(&server, bounds, tickets, "scan", token.clone()).await?;
-    let (confirm, confirmed) =
-        app_phase(&server, bounds, scanned, "confirm", token.clone()).await?;
-    let exchange = exchange_phase(&server, bounds, confirmed).await?;
+    let mut phases = Phases {
+        perf_dir: options.perf.clone(),
+        profiles: Vec::new(),
+    };
+    if let Some(dir) = &options.perf {
+        std::fs::create_dir_all(dir)?;
+    }
+    let hello_before = phases
+        .run("hello world", &hello, hello_phase(&hello, bounds))
+        .await?;
+    let (create, tickets) = phases
+        .run("create", &server, create_phase(&server, bounds))
+        .await?;
+    let status = phases
+        .run(
+            "status",
+            &server,
+            status_phase(&server, bounds, tickets.clone()),
+        )
+        .await?;
+    let (scan, scanned) = phases
+        .run(
+            "scan",
+            &server,
+            app_phase(&server, bounds, tickets, "scan", token.clone()),
+        )
+        .await?;
+    let (confirm, confirmed) = phases
+        .run(
+            "confirm",
+            &server,
+            app_phase(&server, bounds, scanned, "confirm", token.clone()),
+        )
+        .await?;
+    let exchange = phases
+        .run(
+            "exchange",
+            &server,
+            exchange_phase(&server, bounds, confirmed),
+        )
+        .await?;
+    if options.perf.is_some() {
+        print_profiles(
+            &phases.profiles,
+            &[&hello_before, &create, &status, &scan, &confirm, &exchange],
+        );
+        return Ok(());
+    }
     let hello_after = hello_phase(&hello, bounds).await?;
     let flows = flow_phase(&server, bounds, token.clone()).await?;
     let one_at_a_time = Bounds {
@@ -379,4 +451,44 @@ fn print_report(options: &Options, rows: &[Row], single: &Outcome<()>, sign_in: 
             row.outcome.first_error.as_deref().unwrap_or("?")
         );
     }
+}
+
+fn print_profiles(profiles: &[(&'static str, Profile)], outcomes: &[&Outcome<()>]) {
+    println!("## Where the server's time goes (perf)");
+    println!();
+    println!(
+        "`perf record -F 999 -p <server>` during each phase of a second, shorter run \
+         (rates slightly lower than above while sampling). Kernel: the share of samples in \
+         the kernel (sockets, scheduler); then the largest user-space symbols."
+    );
+    println!();
+    println!(
+        "| phase | server CPU per call | kernel | top user-space symbols (share of samples) |"
+    );
+    println!("|---|---|---|---|");
+    for ((name, profile), outcome) in profiles.iter().zip(outcomes) {
+        let top: Vec<String> = profile
+            .top
+            .iter()
+            .map(|(share, symbol)| format!("`{}` {share:.1}%", short_symbol(symbol)))
+            .collect();
+        println!(
+            "| {name} | {} | {:.0}% | {} |",
+            report::us(outcome.server_cpu_per_job()),
+            profile.kernel,
+            top.join(", ")
+        );
+    }
+}
+
+/// `qrcode::canvas::Canvas::compute_adjacent_penalty_score` → `Canvas::compute_adjacent_penalty_score`;
+/// table pipes escaped.
+fn short_symbol(symbol: &str) -> String {
+    let symbol = symbol.replace('|', "\\|");
+    if symbol.contains('<') {
+        return symbol;
+    }
+    let parts: Vec<&str> = symbol.split("::").collect();
+    let keep = parts.len().saturating_sub(2);
+    parts[keep..].join("::")
 }

@@ -18,6 +18,7 @@ mod hello;
 mod http;
 mod load;
 mod procs;
+mod profile;
 mod push;
 mod report;
 mod stores;
