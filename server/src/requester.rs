@@ -67,7 +67,9 @@ pub fn describe_user_agent(user_agent: &str) -> (String, String) {
         .filter(|r| known(r.os))
         .map(|r| {
             let version = r.os_version.as_ref();
-            if known(version) && !r.os.contains(version) {
+            // "Windows 10" already names its version ("NT 10.0" would only confuse).
+            let named_version = r.os.bytes().any(|b| b.is_ascii_digit());
+            if known(version) && !named_version {
                 format!("{} {version}", r.os)
             } else {
                 r.os.to_string()
@@ -94,11 +96,13 @@ mod tests {
         let ff = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
         let (browser, os) = describe_user_agent(ff);
         assert_eq!(browser, "Firefox 133");
-        assert!(os.starts_with("Windows"), "{os}");
+        assert_eq!(os, "Windows 10");
         let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
         let (browser, os) = describe_user_agent(chrome);
         assert_eq!(browser, "Chrome 131");
         assert_eq!(os, "Linux");
+        let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+        assert_eq!(describe_user_agent(android).1, "Android 14");
     }
 
     #[test]
