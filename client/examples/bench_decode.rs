@@ -114,15 +114,16 @@ fn contenders() -> Vec<Contender> {
             decoder: Decoder::default().until_login_code(),
         },
         Contender {
-            name: "rxing steps of the plan only",
-            decoder: Decoder::with_engines(&[Engine::Rxing]).until_login_code(),
+            name: "rxing steps of the plan only (both detectors)",
+            decoder: Decoder::with_engines(&[Engine::Rxing, Engine::RxingClassic])
+                .until_login_code(),
         },
         Contender {
             name: "rqrr steps of the plan only",
             decoder: Decoder::with_engines(&[Engine::Rqrr]).until_login_code(),
         },
         Contender {
-            name: "rxing, one plain call",
+            name: "rxing (zxing-cpp-port detector), one plain call",
             decoder: Decoder::new(vec![Step {
                 pass: Pass::Plain,
                 engine: Engine::Rxing,

@@ -12,7 +12,7 @@ mkdir -p "$OUT/images"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "==> building and running the Rust decoder benchmark (release)" >&2
-cargo run --release -q -p qrlogin-client --example bench_decode -- --out "$OUT/images" "$@" > "$OUT/ours.md"
+cargo run --release -q -p qrlogin-client --no-default-features --example bench_decode -- --out "$OUT/images" "$@" > "$OUT/ours.md"
 
 {
   echo "## QR decoding ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), load average before the run: $load_before)"

@@ -21,6 +21,7 @@ pub const EVERY_FRAME: Step = step(Pass::Plain, Engine::Rxing);
 pub const IN_TURN: &[Step] = &[
     step(Pass::Enhanced, Engine::Rxing),
     step(Pass::Half, Engine::Rxing),
+    step(Pass::Plain, Engine::RxingClassic),
     step(Pass::Plain, Engine::Rqrr),
     step(Pass::Inverted, Engine::Rqrr),
     step(Pass::Enhanced, Engine::Rqrr),

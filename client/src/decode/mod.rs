@@ -1,9 +1,9 @@
 //! Camera frames and images → QR code texts.
 //!
 //! Two pure-Rust decoders, combined by measurement (see `BENCHMARKS.md`):
-//! **rxing** (a ZXing port; fast and robust, tried first, on several
-//! preprocessed versions of the frame) and **rqrr** (a quirc port; a
-//! fallback that reads some codes rxing misses). Preprocessing: inversion
+//! **rxing** (a ZXing port, with two detectors; fast and robust, tried
+//! first, on several preprocessed versions of the frame) and **rqrr** (a
+//! quirc port; a fallback that reads some codes rxing misses). Preprocessing: inversion
 //! (light-on-dark codes), contrast stretch with a light denoise, a
 //! half-size pass for large noisy photos and a double-size pass for codes
 //! with small modules. Every decoder call is isolated: a panic inside a
@@ -78,14 +78,16 @@ const fn step(pass: Pass, engine: Engine) -> Step {
 /// The default order for still images, by measurement (`scripts/bench
 /// decode`, see `BENCHMARKS.md`): rxing on the image reads most codes; the
 /// contrast-stretched and half-size versions add the dim, noisy and blurred
-/// ones; rqrr reads a few that rxing misses; doubling the size (costly)
-/// rescues tiny modules.
+/// ones; rxing's classic detector and rqrr read a few that the first
+/// detector misses; doubling the size (costly) rescues tiny modules.
 pub const DEFAULT_PLAN: &[Step] = &[
     step(Pass::Plain, Engine::Rxing),
     step(Pass::Enhanced, Engine::Rxing),
     step(Pass::Half, Engine::Rxing),
+    step(Pass::Plain, Engine::RxingClassic),
     step(Pass::Plain, Engine::Rqrr),
     step(Pass::Inverted, Engine::Rqrr),
+    step(Pass::Enhanced, Engine::RxingClassic),
     step(Pass::Enhanced, Engine::Rqrr),
     step(Pass::Quarter, Engine::Rxing),
     step(Pass::Double, Engine::Rxing),
@@ -162,6 +164,7 @@ impl Decoder {
                 .or_insert_with(|| make_version(img, s.pass));
             let texts = match s.engine {
                 Engine::Rxing => engines::rxing(version),
+                Engine::RxingClassic => engines::rxing_classic(version),
                 Engine::Rqrr => engines::rqrr(version),
             };
             for text in texts {

@@ -102,10 +102,10 @@ fn rgb_and_yuyv_frames_decode_like_gray_ones() {
 }
 
 #[test]
-fn both_engines_read_a_clean_code_on_their_own() {
+fn every_engine_reads_a_clean_code_on_its_own() {
     let text = synth::login_text("https://login.example.com", 206);
     let img = synth::center(&synth::render(&text, 6), 640, 480);
-    for engine in [Engine::Rxing, Engine::Rqrr] {
+    for engine in [Engine::Rxing, Engine::RxingClassic, Engine::Rqrr] {
         let found = Decoder::with_engines(&[engine]).decode(&img);
         assert_eq!(found.len(), 1, "{engine:?}");
         assert_eq!(found[0].engine, engine);
