@@ -119,7 +119,8 @@ pub async fn qrlogin_server(
     let mut command = Command::new(binary);
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
-        .args(["--create-rate", "0", "--max-tickets", "2000000"])
+        .args(["--create-rate", "0", "--scan-rate", "0"])
+        .args(["--max-tickets", "2000000"])
         .args(["--pending-lifetime", "900", "--scanned-lifetime", "900"])
         .args(["--confirmed-lifetime", "900"])
         .arg("--database-url")
