@@ -349,7 +349,13 @@ fn print_report(
     polling: &[Duration],
     status_latencies: &[Duration],
 ) {
-    let ms = |s: f64| format!("{:.2} ms", s * 1e3);
+    let ms = |s: f64| {
+        if s.is_finite() {
+            format!("{:.2} ms", s * 1e3)
+        } else {
+            "–".to_string()
+        }
+    };
     println!("## Push latency");
     println!();
     println!(
@@ -400,7 +406,7 @@ fn print_report(
         report::ms(quantile(&sorted_status, 0.99)),
     );
     println!();
-    for (name, p99) in &p99s {
+    for (name, p99) in p99s.iter().filter(|(_, p99)| p99.is_finite()) {
         let verdict = if *p99 < 0.005 { "met" } else { "**not met**" };
         println!(
             "- {name}: p99 {} — goal p99 < 5 ms {verdict}; {} sooner than polling's p99.",

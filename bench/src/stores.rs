@@ -117,7 +117,8 @@ fn print_report(options: &Options, prefix: &str, rows: &[Row]) {
     let memory_rate = rows
         .first()
         .and_then(|r| r.measured.as_ref().ok())
-        .map(|o| o.rate());
+        .map(|o| o.rate())
+        .filter(|rate| *rate > 0.0);
     for row in rows {
         match &row.measured {
             Ok(o) => println!(

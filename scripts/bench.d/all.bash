@@ -24,8 +24,9 @@ failed=()
 # Build every binary the parts run first, so that their times are runs only.
 echo "==> building the benchmarks (release)" >&2
 t0=$SECONDS
-cargo build --release -q -p qrlogin-server -p qrlogin-bench -p qrlogin-client \
-  --bin qrlogin-server --bin qrlogin-bench --example bench_sse --example bench_decode
+. scripts/bench.d/common.bash
+"${SERVER_BENCH_BUILD[@]}"
+cargo build --release -q -p qrlogin-client --no-default-features --example bench_decode
 echo "| \`cargo build --release\` (server, bench, examples) | $((SECONDS - t0)) s | ok |" >> "$out/durations"
 for part in "${PARTS[@]}"; do
   echo "==> scripts/bench $part" >&2

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../.."
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 echo "==> building qrlogin-server and the SSE benchmark (release)" >&2
-cargo build --release -q -p qrlogin-server --bin qrlogin-server --example bench_sse
+. scripts/bench.d/common.bash
+"${SERVER_BENCH_BUILD[@]}"
 target_dir=${CARGO_TARGET_DIR:-target}
 "$target_dir/release/examples/bench_sse" --server "$target_dir/release/qrlogin-server" "$@"
