@@ -14,12 +14,19 @@ pub enum ErrorCode {
     InvalidRequest,
     InvalidJson,
     InvalidTicketId,
+    /// Number matching is on and the confirm carried no number.
+    VerificationRequired,
     // 401
     Unauthorized,
     InvalidCredentials,
+    /// The web access token was revoked by its user.
+    TokenRevoked,
     // 403
     NotYours,
     QrLoginDisabled,
+    /// The number picked in the app is not the one on the page; the sign-in
+    /// was cancelled.
+    WrongVerificationCode,
     // 404
     NotFound,
     // 405
@@ -53,9 +60,9 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidRequest | InvalidJson | InvalidTicketId => 400,
-            Unauthorized | InvalidCredentials => 401,
-            NotYours | QrLoginDisabled => 403,
+            InvalidRequest | InvalidJson | InvalidTicketId | VerificationRequired => 400,
+            Unauthorized | InvalidCredentials | TokenRevoked => 401,
+            NotYours | QrLoginDisabled | WrongVerificationCode => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             NotScanned | AlreadyScanned | AlreadyConfirmed | NotConfirmed | AlreadyConsumed
@@ -76,10 +83,13 @@ impl ErrorCode {
             InvalidRequest => "invalid_request",
             InvalidJson => "invalid_json",
             InvalidTicketId => "invalid_ticket_id",
+            VerificationRequired => "verification_required",
             Unauthorized => "unauthorized",
             InvalidCredentials => "invalid_credentials",
+            TokenRevoked => "token_revoked",
             NotYours => "not_yours",
             QrLoginDisabled => "qr_login_disabled",
+            WrongVerificationCode => "wrong_verification_code",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             NotScanned => "not_scanned",
@@ -151,6 +161,8 @@ pub enum TransitionError {
     Cancelled,
     #[error("this code has expired")]
     Expired,
+    #[error("pick the number shown on the sign-in page")]
+    VerificationRequired,
 }
 
 impl TransitionError {
@@ -164,6 +176,7 @@ impl TransitionError {
             Self::AlreadyConsumed => ErrorCode::AlreadyConsumed,
             Self::Cancelled => ErrorCode::Cancelled,
             Self::Expired => ErrorCode::Expired,
+            Self::VerificationRequired => ErrorCode::VerificationRequired,
         }
     }
 }

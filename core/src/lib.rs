@@ -15,5 +15,7 @@ pub mod wire;
 pub use error::{ApiError, ErrorCode, TransitionError};
 pub use qr::{LoginQr, Origin, QrParseError};
 pub use secret::{ParseIdError, PollSecret, SecretHash, SessionToken, TicketId};
-pub use ticket::{CancelledBy, Event, Lifetimes, Ticket, TicketState, TicketUser, UserId};
+pub use ticket::{
+    CancelledBy, Event, Lifetimes, Ticket, TicketState, TicketUser, UserId, Verification,
+};
 pub use wire::*;

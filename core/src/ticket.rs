@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::error::TransitionError;
 use crate::secret::{SecretHash, TicketId};
-use crate::wire::{PublicUser, RequesterInfo, StatusView, TicketStatus};
+use crate::wire::{CancelReason, PublicUser, RequesterInfo, StatusView, TicketStatus};
 
 /// A user's stable id (opaque text chosen by the server's user store).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -49,6 +49,66 @@ pub enum CancelledBy {
     User(UserId),
     /// The web page gave up (`DELETE /api/v1/qr/{id}`).
     Page,
+    /// The scanning user picked a number that is not the one on the page
+    /// (number matching): the code may have been relayed by a phisher.
+    WrongCode(UserId),
+}
+
+impl CancelledBy {
+    pub fn reason(&self) -> CancelReason {
+        match self {
+            Self::User(_) => CancelReason::Declined,
+            Self::Page => CancelReason::Aborted,
+            Self::WrongCode(_) => CancelReason::WrongCode,
+        }
+    }
+}
+
+/// Number matching: the page shows `code` after the scan; the app offers
+/// `choices` (the code and two decoys) and the user must pick the one the
+/// page shows. Proves the person holding the phone sees the page.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Two digits, `10`–`99`.
+    pub code: String,
+    /// Three distinct two-digit numbers, one of them `code`, in random order.
+    pub choices: [String; 3],
+}
+
+impl std::fmt::Debug for Verification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verification")
+            .field("code", &"<redacted>")
+            .field("choices", &self.choices)
+            .finish()
+    }
+}
+
+impl Verification {
+    /// Draws the code, two decoys and their order from random bytes.
+    pub fn from_random_bytes(bytes: [u8; 8]) -> Self {
+        let mut pool: Vec<u16> = (10..100).collect();
+        let mut take = |seed: [u8; 2]| {
+            let i = usize::from(u16::from_be_bytes(seed)) % pool.len();
+            pool.swap_remove(i)
+        };
+        let code = take([bytes[0], bytes[1]]);
+        let decoy_a = take([bytes[2], bytes[3]]);
+        let decoy_b = take([bytes[4], bytes[5]]);
+        let mut choices = [code, decoy_a, decoy_b];
+        let at = usize::from(u16::from_be_bytes([bytes[6], bytes[7]])) % 3;
+        choices.swap(0, at);
+        Self {
+            code: code.to_string(),
+            choices: choices.map(|n| n.to_string()),
+        }
+    }
+
+    /// Whether `picked` is the code (constant time).
+    pub fn matches(&self, picked: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        picked.len() == self.code.len() && bool::from(picked.as_bytes().ct_eq(self.code.as_bytes()))
+    }
 }
 
 /// Where a ticket is in its life. Data lives in the state that owns it.
@@ -95,8 +155,9 @@ impl TicketState {
 pub enum Event {
     /// An app user scanned the code.
     Scan { user: TicketUser },
-    /// The scanning user tapped Confirm.
-    Confirm { user: UserId },
+    /// The scanning user tapped Confirm; with number matching on, `code` is
+    /// the number they picked.
+    Confirm { user: UserId, code: Option<String> },
     /// The scanning user tapped Cancel.
     Cancel { user: UserId },
     /// The web page gave up on the ticket.
@@ -142,6 +203,9 @@ pub struct Ticket {
     pub requester: RequesterInfo,
     pub poll_secret_hash: SecretHash,
     pub lifetimes: Lifetimes,
+    /// Number matching, when the server has it on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
 }
 
 impl Ticket {
@@ -162,6 +226,15 @@ impl Ticket {
             requester,
             poll_secret_hash,
             lifetimes,
+            verification: None,
+        }
+    }
+
+    /// The same ticket with number matching on.
+    pub fn with_verification(self, verification: Verification) -> Self {
+        Self {
+            verification: Some(verification),
+            ..self
         }
     }
 
@@ -223,8 +296,15 @@ impl Ticket {
                     Err(TransitionError::AlreadyScanned)
                 }
             }
-            (S::Scanned { user: scanner }, Event::Confirm { user }) => {
+            (S::Scanned { user: scanner }, Event::Confirm { user, code }) => {
                 Self::require_scanner(scanner, &user)?;
+                if let Some(verification) = &self.verification {
+                    let code = code.ok_or(TransitionError::VerificationRequired)?;
+                    if !verification.matches(&code) {
+                        let by = CancelledBy::WrongCode(user);
+                        return Ok(self.with_state(S::Cancelled { by }, now));
+                    }
+                }
                 let user = scanner.clone();
                 Ok(self.with_state(S::Confirmed { user }, now + lifetimes.confirmed))
             }
@@ -236,7 +316,7 @@ impl Ticket {
                     Err(TransitionError::AlreadyScanned)
                 }
             }
-            (S::Confirmed { user: scanner }, Event::Confirm { user }) => {
+            (S::Confirmed { user: scanner }, Event::Confirm { user, .. }) => {
                 Self::require_scanner(scanner, &user)?;
                 Ok(self.clone())
             }
@@ -274,15 +354,31 @@ impl Ticket {
         }
     }
 
-    /// What the web page may see: no user id, no requester details.
+    /// What the web page may see: no user id, no requester details; the
+    /// number to match while scanned; why it ended when cancelled.
     pub fn view(&self) -> StatusView {
+        let verification_code = match (&self.state, &self.verification) {
+            (TicketState::Scanned { .. }, Some(v)) => Some(v.code.clone()),
+            _ => None,
+        };
+        let reason = match &self.state {
+            TicketState::Cancelled { by } => Some(by.reason()),
+            _ => None,
+        };
         StatusView {
             id: self.id,
             status: self.status(),
             version: self.version,
             expires_at: self.expires_at,
             user: self.state.user().map(TicketUser::public),
+            verification_code,
+            reason,
         }
+    }
+
+    /// The choices the scanning app offers, with number matching on.
+    pub fn verification_choices(&self) -> Option<[String; 3]> {
+        self.verification.as_ref().map(|v| v.choices.clone())
     }
 }
 

@@ -120,6 +120,26 @@ pub struct StatusView {
     pub expires_at: OffsetDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<PublicUser>,
+    /// With number matching on, while `scanned`: the two digits the page
+    /// shows and the user must pick in the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_code: Option<String>,
+    /// When `cancelled`: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<CancelReason>,
+}
+
+/// Why a ticket was cancelled, as the page is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CancelReason {
+    /// The user tapped Cancel in the app (or revoked it from "Was this you?").
+    Declined,
+    /// The page gave up (`DELETE /api/v1/qr/{id}`).
+    Aborted,
+    /// The number picked in the app did not match the page's.
+    WrongCode,
 }
 
 /// Query of `GET /api/v1/qr/{id}`: long-poll until `version > after`, for up
@@ -189,6 +209,140 @@ pub struct ScanResponse {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: OffsetDateTime,
+    /// The site the user is signing in to.
+    pub site: SiteInfo,
+    /// The app's own address as the server sees it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub scanner_ip: IpAddr,
+    /// False when the requesting browser is on another network than the app
+    /// (different IPv4 address, or different IPv6 /64): show a warning.
+    pub same_network: bool,
+    /// With number matching on: three numbers, one of them on the page.
+    /// Confirm must send the one the user picks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_choices: Option<[String; 3]>,
+}
+
+/// The site a code signs in to, shown on the confirm screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SiteInfo {
+    /// e.g. "Example Shop" (`--site-name`; the public host by default).
+    pub name: String,
+    /// The server's public origin, e.g. `https://login.example.com`.
+    pub origin: String,
+}
+
+/// `POST /api/v1/qr/{id}/confirm` body (optional; required with number
+/// matching on).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfirmRequest {
+    /// The number the user picked among `verification_choices`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_code: Option<String>,
+}
+
+/// One signed-in app (`GET /api/v1/app/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppSessionInfo {
+    pub id: String,
+    pub device_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    /// Updated at most once a minute.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub last_used_at: OffsetDateTime,
+    /// True for the session making this request.
+    pub current: bool,
+}
+
+/// `GET /api/v1/app/sessions` → 200: live (not revoked) sessions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionList {
+    pub sessions: Vec<AppSessionInfo>,
+}
+
+/// One web sign-in made by QR (recorded at the exchange).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInRecord {
+    /// The ticket id of the sign-in (what the app scanned).
+    pub id: String,
+    /// The browser that was signed in.
+    pub requester: RequesterInfo,
+    /// The app session that confirmed it.
+    pub device_name: String,
+    /// When the page received its token.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub signed_in_at: OffsetDateTime,
+    /// When the web token expires.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub expires_at: OffsetDateTime,
+    /// Set once the user signed this browser out.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// `GET /api/v1/app/sign-ins` → 200: the user's QR sign-ins, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInList {
+    pub sign_ins: Vec<SignInRecord>,
+}
+
+/// `POST /api/v1/app/sign-ins/{id}/revoke` → 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum RevokeOutcome {
+    /// The page had not collected its token yet: the ticket was cancelled.
+    Cancelled,
+    /// The web token was added to the revocation list.
+    Revoked,
+}
+
+/// `POST /api/v1/app/sign-ins/{id}/revoke` → 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevokeResponse {
+    pub outcome: RevokeOutcome,
+}
+
+/// `GET` / `PATCH /api/v1/app/settings`: the account's own switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountSettings {
+    /// When false, scanning a code with this account is refused (403
+    /// `qr_login_disabled`).
+    pub qr_login_enabled: bool,
+}
+
+/// One revoked web token id (`GET /api/v1/web/revoked`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevokedToken {
+    /// The token's `jti` claim.
+    pub jti: String,
+    /// The token's `exp`; after it the entry leaves the list.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub expires_at: OffsetDateTime,
+}
+
+/// `GET /api/v1/web/revoked` → 200: revoked, not yet expired web tokens, for
+/// relying parties that verify tokens offline with the JWKS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevocationList {
+    pub revoked: Vec<RevokedToken>,
 }
 
 /// `POST /api/v1/qr/{id}/confirm` and `/cancel` → 200.
@@ -228,6 +382,8 @@ mod tests {
             version: 1,
             expires_at: datetime!(2026-11-25 12:02:00 UTC),
             user: None,
+            verification_code: None,
+            reason: None,
         };
         let json = serde_json::to_value(&view).unwrap();
         assert_eq!(json["status"], "pending");
@@ -277,8 +433,29 @@ mod tests {
             status: TicketStatus::Scanned,
             requester: requester(),
             expires_at: datetime!(2026-11-25 12:01:00 UTC),
+            site: SiteInfo {
+                name: "Example".into(),
+                origin: "https://login.example".into(),
+            },
+            scanner_ip: "198.51.100.2".parse().unwrap(),
+            same_network: false,
+            verification_choices: Some(["42".into(), "17".into(), "80".into()]),
         };
         assert_eq!(round_trip(&scan), scan);
+        let record = SignInRecord {
+            id: "AQEBAQEBAQEBAQEBAQEBAQ".into(),
+            requester: requester(),
+            device_name: "Pixel".into(),
+            signed_in_at: datetime!(2026-11-25 12:01:00 UTC),
+            expires_at: datetime!(2026-11-25 12:16:00 UTC),
+            revoked_at: None,
+        };
+        assert_eq!(round_trip(&record), record);
+        let revoked = SignInRecord {
+            revoked_at: Some(datetime!(2026-11-25 12:02:00 UTC)),
+            ..record
+        };
+        assert_eq!(round_trip(&revoked), revoked);
         let exchange = ExchangeResponse {
             access_token: "a.b.c".into(),
             token_type: "Bearer".into(),

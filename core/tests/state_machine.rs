@@ -30,8 +30,10 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         u.clone()
             .prop_map(|i| Step::Event(Event::Scan { user: user(i) })),
-        u.clone()
-            .prop_map(|i| Step::Event(Event::Confirm { user: user(i).id })),
+        u.clone().prop_map(|i| Step::Event(Event::Confirm {
+            user: user(i).id,
+            code: None
+        })),
         u.prop_map(|i| Step::Event(Event::Cancel { user: user(i).id })),
         Just(Step::Event(Event::Abort)),
         Just(Step::Event(Event::Exchange)),
@@ -93,7 +95,7 @@ proptest! {
                     if let Ok(after) = &result {
                         if after.version != before.version {
                             // Nobody but the scanner confirms or cancels.
-                            if let Event::Confirm { user } | Event::Cancel { user } = &event {
+                            if let Event::Confirm { user, .. } | Event::Cancel { user } = &event {
                                 prop_assert_eq!(Some(user), scanner.as_ref());
                             }
                             if matches!(event, Event::Exchange) {
@@ -161,5 +163,43 @@ proptest! {
         let origin = Origin::parse(&format!("https://login.example.com:{port}")).unwrap();
         let qr = LoginQr::new(origin, TicketId::from_random_bytes(bytes));
         prop_assert_eq!(LoginQr::parse(&qr.to_string()), Ok(qr));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// With number matching on, a ticket only reaches `confirmed` through the
+    /// right number, and any wrong pick by the scanner ends it for good.
+    #[test]
+    fn number_matching_confirms_only_with_the_code(
+        seed in any::<[u8; 8]>(),
+        picks in prop::collection::vec((0usize..3, 0usize..4), 1..6),
+    ) {
+        let v = Verification::from_random_bytes(seed);
+        let mut t = Ticket::new(TicketId::from_random_bytes([5; 16]), SecretHash::of("p"), requester(), Lifetimes::default(), T0)
+            .with_verification(v.clone())
+            .apply(Event::Scan { user: user(0) }, T0)
+            .unwrap();
+        for (who, pick) in picks {
+            let code = v.choices.get(pick).cloned();
+            let before = t.clone();
+            let result = t.apply(Event::Confirm { user: user(who).id, code: code.clone() }, T0);
+            match (&before.state, &result) {
+                (_, Err(_)) => {}
+                (TicketState::Scanned { .. }, Ok(after)) => {
+                    prop_assert_eq!(who, 0);
+                    if code.as_deref() == Some(v.code.as_str()) {
+                        prop_assert_eq!(after.status(), TicketStatus::Confirmed);
+                    } else {
+                        prop_assert_eq!(after.view().reason, Some(CancelReason::WrongCode));
+                    }
+                }
+                (_, Ok(after)) => prop_assert_eq!(after.version, before.version),
+            }
+            if let Ok(after) = result {
+                t = after;
+            }
+        }
     }
 }

@@ -30,6 +30,8 @@ impl Config {
     }
 }
 
+// Parsed once at start; boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Run the login server (the default).
@@ -104,6 +106,11 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+
+    /// The site's name on the app's confirm screen ("Sign in to …").
+    /// Default: the public URL's host.
+    #[arg(long, env = "QRLOGIN_SITE_NAME")]
+    pub site_name: Option<String>,
 
     /// Most tickets held in memory at once; creating more answers 503.
     #[arg(long, env = "QRLOGIN_MAX_TICKETS", default_value_t = 100_000)]

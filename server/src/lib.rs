@@ -36,6 +36,8 @@ pub use server::{RunningServer, StartError, start};
 pub struct Settings {
     /// The origin in every QR code and absolute URL.
     pub public_url: Origin,
+    /// The site's name on confirm screens.
+    pub site_name: String,
     pub trust_proxy: bool,
     /// Origins allowed to call the web-side API with CORS.
     pub allowed_origins: Vec<HeaderValue>,

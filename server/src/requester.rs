@@ -29,6 +29,15 @@ pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_proxy: bool) -> Ip
     peer.ip().to_canonical()
 }
 
+/// Whether two clients look like they are on the same network: the same
+/// IPv4 address (one NAT), or the same IPv6 /64.
+pub fn same_network(a: IpAddr, b: IpAddr) -> bool {
+    match (a.to_canonical(), b.to_canonical()) {
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.segments()[..4] == b.segments()[..4],
+        (a, b) => a == b,
+    }
+}
+
 /// Builds the requester record from the request.
 pub fn requester_info(ip: IpAddr, headers: &HeaderMap, now: OffsetDateTime) -> RequesterInfo {
     let user_agent = headers
@@ -90,6 +99,20 @@ fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_network_compares_ipv4_addresses_and_ipv6_prefixes() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(same_network(ip("203.0.113.7"), ip("203.0.113.7")));
+        assert!(same_network(ip("203.0.113.7"), ip("::ffff:203.0.113.7")));
+        assert!(!same_network(ip("203.0.113.7"), ip("203.0.113.8")));
+        assert!(same_network(
+            ip("2001:db8:1:2::5"),
+            ip("2001:db8:1:2:aaaa::9")
+        ));
+        assert!(!same_network(ip("2001:db8:1:2::5"), ip("2001:db8:1:3::5")));
+        assert!(!same_network(ip("203.0.113.7"), ip("2001:db8::1")));
+    }
 
     #[test]
     fn parses_common_browsers() {

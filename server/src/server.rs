@@ -146,6 +146,12 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
     );
     let state = AppState {
         settings: Arc::new(Settings {
+            site_name: args
+                .site_name
+                .clone()
+                .map(|name| name.trim().to_string())
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| public_url.host().to_string()),
             public_url,
             trust_proxy: args.trust_proxy,
             allowed_origins,

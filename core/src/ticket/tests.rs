@@ -53,7 +53,13 @@ fn in_state(status: TicketStatus) -> Ticket {
         TicketStatus::Pending => t,
         TicketStatus::Scanned => t.apply(Event::Scan { user: a }, T0).unwrap(),
         TicketStatus::Confirmed => in_state(TicketStatus::Scanned)
-            .apply(Event::Confirm { user: a.id }, T0)
+            .apply(
+                Event::Confirm {
+                    user: a.id,
+                    code: None,
+                },
+                T0,
+            )
             .unwrap(),
         TicketStatus::Consumed => in_state(TicketStatus::Confirmed)
             .apply(Event::Exchange, T0)
@@ -67,8 +73,20 @@ fn events() -> Vec<(&'static str, Event)> {
     vec![
         ("scan by alice", Event::Scan { user: alice() }),
         ("scan by bob", Event::Scan { user: bob() }),
-        ("confirm by alice", Event::Confirm { user: alice().id }),
-        ("confirm by bob", Event::Confirm { user: bob().id }),
+        (
+            "confirm by alice",
+            Event::Confirm {
+                user: alice().id,
+                code: None,
+            },
+        ),
+        (
+            "confirm by bob",
+            Event::Confirm {
+                user: bob().id,
+                code: None,
+            },
+        ),
         ("cancel by alice", Event::Cancel { user: alice().id }),
         ("cancel by bob", Event::Cancel { user: bob().id }),
         ("abort", Event::Abort),
@@ -167,7 +185,13 @@ fn each_state_gets_its_own_lifetime() {
         .unwrap();
     assert_eq!(scanned.expires_at, T0 + secs(25));
     let confirmed = scanned
-        .apply(Event::Confirm { user: alice().id }, T0 + secs(6))
+        .apply(
+            Event::Confirm {
+                user: alice().id,
+                code: None,
+            },
+            T0 + secs(6),
+        )
         .unwrap();
     assert_eq!(confirmed.expires_at, T0 + secs(36));
 }
@@ -215,7 +239,13 @@ fn confirmed_ticket_is_consumed_by_the_first_exchange_only() {
 fn bob_cannot_confirm_alices_scan() {
     let scanned = in_state(TicketStatus::Scanned);
     assert_eq!(
-        scanned.apply(Event::Confirm { user: bob().id }, T0),
+        scanned.apply(
+            Event::Confirm {
+                user: bob().id,
+                code: None
+            },
+            T0
+        ),
         Err(TransitionError::NotYours)
     );
 }
@@ -256,5 +286,111 @@ fn ticket_round_trips_through_json_for_stores() {
         let t = in_state(status);
         let back: Ticket = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
         assert_eq!(back, t);
+    }
+}
+
+mod number_matching {
+    use super::*;
+
+    fn verified() -> Ticket {
+        fresh().with_verification(Verification::from_random_bytes([7, 1, 2, 3, 4, 5, 6, 8]))
+    }
+
+    fn scanned() -> Ticket {
+        verified().apply(Event::Scan { user: alice() }, T0).unwrap()
+    }
+
+    fn confirm(code: Option<&str>) -> Event {
+        Event::Confirm {
+            user: alice().id,
+            code: code.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn choices_are_three_distinct_two_digit_numbers_including_the_code() {
+        for seed in 0..=255u8 {
+            let bytes = [seed, seed.wrapping_mul(7), 3, seed, 9, seed, 1, seed];
+            let v = Verification::from_random_bytes(bytes);
+            assert!(v.choices.contains(&v.code));
+            let mut sorted = v.choices.to_vec();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), 3, "{:?}", v.choices);
+            for c in &v.choices {
+                let n: u8 = c.parse().unwrap();
+                assert!((10..100).contains(&n));
+            }
+        }
+    }
+
+    #[test]
+    fn the_code_sits_at_each_position_for_some_seed() {
+        let positions: std::collections::HashSet<usize> = (0..=2u8)
+            .map(|p| {
+                let v = Verification::from_random_bytes([1, 2, 3, 4, 5, 6, 0, p]);
+                v.choices.iter().position(|c| *c == v.code).unwrap()
+            })
+            .collect();
+        assert_eq!(positions.len(), 3);
+    }
+
+    #[test]
+    fn the_page_sees_the_code_only_while_scanned() {
+        let code = verified().verification.unwrap().code;
+        assert_eq!(verified().view().verification_code, None);
+        assert_eq!(scanned().view().verification_code, Some(code.clone()));
+        let confirmed = scanned().apply(confirm(Some(&code)), T0).unwrap();
+        assert_eq!(confirmed.status(), TicketStatus::Confirmed);
+        assert_eq!(confirmed.view().verification_code, None);
+    }
+
+    #[test]
+    fn confirm_without_a_number_is_refused_and_changes_nothing() {
+        assert_eq!(
+            scanned().apply(confirm(None), T0),
+            Err(TransitionError::VerificationRequired)
+        );
+    }
+
+    #[test]
+    fn a_wrong_number_cancels_and_tells_the_page_why() {
+        let v = verified().verification.unwrap();
+        let wrong = v.choices.iter().find(|c| **c != v.code).unwrap();
+        let after = scanned().apply(confirm(Some(wrong)), T0).unwrap();
+        assert_eq!(
+            after.state,
+            TicketState::Cancelled {
+                by: CancelledBy::WrongCode(alice().id)
+            }
+        );
+        assert_eq!(after.view().reason, Some(CancelReason::WrongCode));
+        assert_eq!(
+            after.apply(confirm(Some(&v.code)), T0),
+            Err(TransitionError::Cancelled)
+        );
+    }
+
+    #[test]
+    fn another_user_cannot_burn_the_ticket_with_a_wrong_number() {
+        let event = Event::Confirm {
+            user: bob().id,
+            code: Some("00".into()),
+        };
+        assert_eq!(scanned().apply(event, T0), Err(TransitionError::NotYours));
+    }
+
+    #[test]
+    fn without_number_matching_a_code_is_ignored() {
+        let t = in_state(TicketStatus::Scanned);
+        let after = t.apply(confirm(Some("12")), T0).unwrap();
+        assert_eq!(after.status(), TicketStatus::Confirmed);
+    }
+
+    #[test]
+    fn the_code_never_shows_in_debug_output() {
+        let v = Verification::from_random_bytes([9; 8]);
+        let shown = format!("{v:?}");
+        assert!(shown.contains("code: \"<redacted>\""), "{shown}");
     }
 }

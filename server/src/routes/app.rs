@@ -6,14 +6,14 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use qrlogin_core::{
-    ApiError, ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse, StatusResponse,
-    UserProfile,
+    ApiError, ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse, SiteInfo,
+    StatusResponse, UserProfile,
 };
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, AppAuth, TicketPath};
-use crate::requester::client_ip;
+use crate::requester::{client_ip, same_network};
 
 /// Sign the app in: `{username, password, device_name}` → `{token, user}`.
 #[utoipa::path(post, path = "/api/v1/app/sessions", tag = "app",
@@ -75,14 +75,24 @@ pub async fn sign_out(
         (status = 410, description = "expired", body = ApiError)))]
 pub async fn scan(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     AppAuth(session): AppAuth,
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<ScanResponse>> {
     state.limits.app_action(&session.id)?;
+    let scanner_ip = client_ip(&headers, peer, state.settings.trust_proxy);
     let user = state.users.ticket_user(&session.user);
     let ticket = state.tickets.apply(&id, Event::Scan { user }).await?;
     Ok(ApiJson(ScanResponse {
         status: ticket.status(),
+        site: SiteInfo {
+            name: state.settings.site_name.clone(),
+            origin: state.settings.public_url.to_string(),
+        },
+        scanner_ip,
+        same_network: same_network(ticket.requester.ip, scanner_ip),
+        verification_choices: ticket.verification_choices(),
         requester: ticket.requester,
         expires_at: ticket.expires_at,
     }))
@@ -104,6 +114,7 @@ pub async fn confirm(
     state.limits.app_action(&session.id)?;
     let event = Event::Confirm {
         user: session.user.id,
+        code: None,
     };
     let ticket = state.tickets.apply(&id, event).await?;
     Ok(ApiJson(StatusResponse {
