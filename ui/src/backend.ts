@@ -38,13 +38,56 @@ export interface Requester {
 
 /** `qrlogin_client::LoginRequest`: a scanned code the server accepted. */
 export interface LoginRequest {
-  /** The scanned code's text. */
+  /** The scanned code's text: `<origin>/q/<ticket id>`. */
   qr: string;
   /** The site being signed in to (an origin). */
   site: string;
+  /** The site's name, e.g. "Example Shop" (the host when the server names none). */
+  site_name: string;
   requester: Requester;
   /** RFC 3339: Confirm or Cancel before this. */
   expires_at: string;
+  /** This device's address as the server sees it. */
+  scanner_ip: string;
+  /** False when the browser is on another network than this device: warn. */
+  same_network: boolean;
+  /** Number matching on: three numbers, one of them on the page; confirm with the picked one. */
+  verification_choices: string[] | null;
+}
+
+/** `qrlogin_core::AppSessionInfo`: one signed-in app of the user. */
+export interface AppSession {
+  id: string;
+  device_name: string;
+  /** RFC 3339 */
+  created_at: string;
+  /** RFC 3339 */
+  last_used_at: string;
+  /** This device. */
+  current: boolean;
+}
+
+/** `qrlogin_core::SignInRecord`: one web sign-in made by QR code. */
+export interface SignInRecord {
+  /** The ticket id (what the app scanned). */
+  id: string;
+  requester: Requester;
+  /** The app that confirmed it. */
+  device_name: string;
+  /** RFC 3339 */
+  signed_in_at: string;
+  /** RFC 3339: when the web token expires. */
+  expires_at: string;
+  /** RFC 3339, once signed out. */
+  revoked_at: string | null;
+}
+
+/** `qrlogin_core::RevokeOutcome`: signed out, or stopped before the page got its token. */
+export type RevokeOutcome = "revoked" | "cancelled";
+
+/** `qrlogin_core::AccountSettings` */
+export interface AccountSettings {
+  qr_login_enabled: boolean;
 }
 
 /** `qrlogin_client::SignOutOutcome` */
@@ -123,8 +166,30 @@ export const backend = {
   decodeImage: (bytes: Uint8Array) => call<string>("decode_image", bytes),
 
   beginLogin: (text: string) => call<LoginRequest>("begin_login", { text }),
-  confirmLogin: () => call<LoginOutcome>("confirm_login"),
+  /** `code`: with number matching on, the number the user picked. */
+  confirmLogin: (code: string | null = null) => call<LoginOutcome>("confirm_login", { code }),
   cancelLogin: () => call<LoginOutcome>("cancel_login"),
+
+  /** The user's signed-in apps, newest first (this one has `current`). */
+  listSessions: () => call<AppSession[]>("list_sessions"),
+  /** Signs another app of the user out. */
+  revokeSession: (id: string) => call<void>("revoke_session", { id }),
+  /** The user's web sign-ins by QR code, newest first. */
+  listSignIns: () => call<SignInRecord[]>("list_sign_ins"),
+  /** "Was this you? — No": signs the browser of that sign-in (a ticket id) out. */
+  revokeSignIn: (id: string) => call<RevokeOutcome>("revoke_sign_in", { id }),
+  accountSettings: () => call<AccountSettings>("account_settings"),
+  /** Turns QR sign-in on or off for the account. */
+  setQrLogin: (enabled: boolean) => call<AccountSettings>("set_qr_login", { enabled }),
 };
+
+/** The ticket id in a login code's text (`<origin>/q/<id>`). */
+export function ticketIdOf(qr: string): string {
+  try {
+    return new URL(qr).pathname.split("/").filter(Boolean).at(-1) ?? "";
+  } catch {
+    return qr.split("/").at(-1) ?? "";
+  }
+}
 
 export type Backend = typeof backend;

@@ -27,6 +27,10 @@ const TITLES: Record<string, string> = {
   cancelled: "This sign-in request was cancelled",
   not_found: "This sign-in request no longer exists",
   qr_login_disabled: "QR sign-in is turned off for your account",
+  wrong_verification_code: "The number did not match",
+  verification_required: "Pick the number the page shows",
+  token_revoked: "This sign-in was revoked",
+  unknown_id: "Not found on your account",
   rate_limited: "Too many attempts",
   rejected: "The login server refused the request",
   // the app's own

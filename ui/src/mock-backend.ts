@@ -3,7 +3,16 @@
 // Tests steer it through `window.qrloginMock`.
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { Account, AppError, CameraInfo, LoginRequest } from "./backend";
+import {
+  type Account,
+  type AccountSettings,
+  type AppError,
+  type AppSession,
+  type CameraInfo,
+  type LoginRequest,
+  type SignInRecord,
+  ticketIdOf,
+} from "./backend";
 
 export interface MockState {
   account: Account | null;
@@ -17,6 +26,16 @@ export interface MockState {
   /** Errors the next call of a command fails with, by command name. */
   failures: Record<string, AppError>;
   calls: { cmd: string; args: unknown }[];
+  /** Number matching (`?verification=1`): the choices offered and the page's number. */
+  verificationChoices: string[] | null;
+  pageCode: string;
+  /** `?network=other`: the browser is on another network than this device. */
+  sameNetwork: boolean;
+  /** What `revoke_sign_in` answers for a sign-in not in the list yet (`?revokeOutcome=cancelled`). */
+  revokeOutcome: "revoked" | "cancelled";
+  sessions: AppSession[];
+  signIns: SignInRecord[];
+  settings: AccountSettings;
 }
 
 const SERVER = "https://login.example.com";
@@ -45,7 +64,15 @@ export function installMockBackend(options: URLSearchParams): MockState {
     imageText: `${SERVER}/q/AAAAAAAAAAAAAAAAAAAAAA`,
     failures: {},
     calls: [],
+    verificationChoices: options.get("verification") === "1" ? ["42", "17", "80"] : null,
+    pageCode: "17",
+    sameNetwork: options.get("network") !== "other",
+    revokeOutcome: options.get("revokeOutcome") === "cancelled" ? "cancelled" : "revoked",
+    sessions: exampleSessions(),
+    signIns: options.get("history") === "empty" ? [] : exampleSignIns(),
+    settings: { qr_login_enabled: options.get("qrLogin") !== "off" },
   };
+  let pending: LoginRequest | null = null;
   let frameTimer: number | undefined;
 
   const handlers: Record<string, (args: Record<string, unknown>) => unknown> = {
@@ -92,10 +119,17 @@ export function installMockBackend(options: URLSearchParams): MockState {
           message: `This code is for ${new URL(text).origin}, but you are signed in to ${SERVER}. Nothing was sent.`,
         };
       }
+      if (!state.settings.qr_login_enabled) {
+        throw {
+          kind: "qr_login_disabled",
+          message: "Signing in with a QR code is turned off for this account, so the sign-in was refused.",
+        };
+      }
       const now = Date.now();
       const request: LoginRequest = {
         qr: text,
         site: SERVER,
+        site_name: "Example Shop",
         requester: {
           browser: "Firefox 133",
           os: "Windows 10",
@@ -104,13 +138,78 @@ export function installMockBackend(options: URLSearchParams): MockState {
           created_at: new Date(now - 4000).toISOString(),
         },
         expires_at: new Date(now + state.expiresIn * 1000).toISOString(),
+        scanner_ip: state.sameNetwork ? "203.0.113.7" : "198.51.100.23",
+        same_network: state.sameNetwork,
+        verification_choices: state.verificationChoices,
       };
+      pending = request;
       return request;
     },
     "plugin:barcode-scanner|scan": () => ({ content: state.imageText, format: "QR_CODE" }),
-    confirm_login: () => "confirmed",
-    cancel_login: () => "cancelled",
+    confirm_login: (args) => {
+      const request = takePending();
+      const code = (args.code as string | null | undefined) ?? null;
+      if (request.verification_choices && code === null) {
+        throw { kind: "verification_required", message: "This sign-in needs the number shown on the sign-in page." };
+      }
+      if (request.verification_choices && code !== state.pageCode) {
+        throw {
+          kind: "wrong_verification_code",
+          message: "The number you picked is not the one the sign-in page shows, so the sign-in was cancelled.",
+        };
+      }
+      const now = Date.now();
+      state.signIns.unshift({
+        id: ticketIdOf(request.qr),
+        requester: request.requester,
+        device_name: state.sessions.find((s) => s.current)?.device_name ?? "QR Login app",
+        signed_in_at: new Date(now).toISOString(),
+        expires_at: new Date(now + 3600_000).toISOString(),
+        revoked_at: null,
+      });
+      return "confirmed";
+    },
+    cancel_login: () => {
+      takePending();
+      return "cancelled";
+    },
+    list_sessions: () => state.sessions,
+    revoke_session: (args) => {
+      const target = state.sessions.find((s) => s.id === args.id && !s.current);
+      if (!target) {
+        throw { kind: "unknown_id", message: `There is no session "${String(args.id)}" on your account.` };
+      }
+      state.sessions = state.sessions.filter((s) => s !== target);
+      return null;
+    },
+    list_sign_ins: () => state.signIns,
+    revoke_sign_in: (args) => {
+      const record = state.signIns.find((r) => r.id === args.id);
+      if (!record) {
+        throw { kind: "unknown_id", message: `There is no sign-in "${String(args.id)}" on your account.` };
+      }
+      if (state.revokeOutcome === "cancelled") {
+        state.signIns = state.signIns.filter((r) => r !== record);
+        return "cancelled";
+      }
+      record.revoked_at = new Date().toISOString();
+      return "revoked";
+    },
+    account_settings: () => state.settings,
+    set_qr_login: (args) => {
+      state.settings = { qr_login_enabled: Boolean(args.enabled) };
+      return state.settings;
+    },
   };
+
+  function takePending(): LoginRequest {
+    if (!pending) {
+      throw { kind: "no_pending_login", message: "There is no sign-in request waiting for an answer. Scan a code first." };
+    }
+    const request = pending;
+    pending = null;
+    return request;
+  }
 
   mockIPC(
     (cmd, payload) => {
@@ -128,6 +227,54 @@ export function installMockBackend(options: URLSearchParams): MockState {
     { shouldMockEvents: true },
   );
   return state;
+}
+
+const MINUTE = 60_000;
+const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+const ahead = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+function exampleSessions(): AppSession[] {
+  return [
+    { id: "s-laptop", device_name: "QR Login app on alice-laptop", created_at: ago(3 * 24 * 60 * MINUTE), last_used_at: ago(10_000), current: true },
+    { id: "s-phone", device_name: "QR Login app on Pixel 8", created_at: ago(9 * 24 * 60 * MINUTE), last_used_at: ago(2 * 60 * MINUTE), current: false },
+    { id: "s-cli", device_name: "qrlogin CLI on build-box", created_at: ago(30 * 24 * 60 * MINUTE), last_used_at: ago(6 * 24 * 60 * MINUTE), current: false },
+  ];
+}
+
+function exampleSignIns(): SignInRecord[] {
+  const requester = (browser: string, os: string, ip: string, at: number) => ({
+    browser,
+    os,
+    ip,
+    user_agent: `Mozilla/5.0 (${os}) ${browser}`,
+    created_at: ago(at + MINUTE),
+  });
+  return [
+    {
+      id: "BBBBBBBBBBBBBBBBBBBBBB",
+      requester: requester("Chrome 131", "macOS", "203.0.113.50", 25 * MINUTE),
+      device_name: "QR Login app on alice-laptop",
+      signed_in_at: ago(25 * MINUTE),
+      expires_at: ahead(35 * MINUTE),
+      revoked_at: null,
+    },
+    {
+      id: "CCCCCCCCCCCCCCCCCCCCCC",
+      requester: requester("Firefox 133", "Linux", "198.51.100.4", 3 * 60 * MINUTE),
+      device_name: "QR Login app on Pixel 8",
+      signed_in_at: ago(3 * 60 * MINUTE),
+      expires_at: ahead(21 * 60 * MINUTE),
+      revoked_at: ago(2 * 60 * MINUTE),
+    },
+    {
+      id: "DDDDDDDDDDDDDDDDDDDDDD",
+      requester: requester("Safari 18", "iOS 18", "192.0.2.77", 3 * 24 * 60 * MINUTE),
+      device_name: "QR Login app on alice-laptop",
+      signed_in_at: ago(3 * 24 * 60 * MINUTE),
+      expires_at: ago(2 * 24 * 60 * MINUTE),
+      revoked_at: null,
+    },
+  ];
 }
 
 /** Pretends the camera stopped working. */

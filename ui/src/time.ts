@@ -22,3 +22,23 @@ export function formatWhen(iso: string, now = Date.now()): string {
   else relative = at.toLocaleDateString();
   return `${clock} (${relative})`;
 }
+
+/** "just now", "5 minutes ago", "3 hours ago", "2 days ago", then the date. */
+export function formatAgo(iso: string, now = Date.now()): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  const seconds = Math.round((now - at.getTime()) / 1000);
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"} ago`;
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return plural(Math.floor(seconds / 60), "minute");
+  if (seconds < 86_400) return plural(Math.floor(seconds / 3600), "hour");
+  if (seconds < 7 * 86_400) return plural(Math.floor(seconds / 86_400), "day");
+  return at.toLocaleDateString([], { year: "numeric", month: "short", day: "numeric" });
+}
+
+/** "25 Nov 2026, 14:03" */
+export function formatDateTime(iso: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  return at.toLocaleString([], { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}

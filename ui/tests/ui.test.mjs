@@ -1,5 +1,7 @@
 // UI tests: the built UI in headless Chromium with Tauri IPC mocked.
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calls, emitQr, failNext, startHarness } from "./harness.mjs";
 
@@ -13,6 +15,16 @@ after(async () => {
 
 const text = (page, selector) => page.locator(selector).first().innerText();
 const screen = (page, name) => page.waitForSelector(`#app[data-screen="${name}"]`);
+const argsOf = (page, cmd) => page.evaluate((cmd) => window.qrloginMock.calls.filter((c) => c.cmd === cmd).map((c) => c.args), cmd);
+
+// Screenshots of the new screens: test-results/app-ui-screenshots/ by default;
+// QRLOGIN_SCREENSHOTS=docs/screenshots (relative to the repository) refreshes the README's.
+const REPO = new URL("../../", import.meta.url).pathname;
+const SHOTS = resolve(REPO, process.env.QRLOGIN_SCREENSHOTS ?? "test-results/app-ui-screenshots");
+async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
 
 async function signedInAtConfirm(options = {}, browserOptions = {}) {
   const page = await harness.openApp({ signedIn: 1, ...options }, browserOptions);
@@ -199,7 +211,8 @@ describe("confirm", () => {
     assert.match(await text(page, "#requester-when"), /just now/);
     assert.equal(await text(page, "#requester-server"), "login.example.com");
     assert.equal(await text(page, "#confirm-account"), "Alice Example");
-    assert.match(await text(page, "#confirm-title"), /Sign in to login\.example\.com\?/);
+    assert.equal(await text(page, "#confirm-title"), "Sign in to Example Shop?");
+    assert.equal(await text(page, "#confirm-origin"), "https://login.example.com");
     const box = await page.locator("#confirm").boundingBox();
     assert.ok(box.height >= 56 && box.width >= 300, `confirm button is big: ${JSON.stringify(box)}`);
     assert.equal(await page.evaluate(() => document.activeElement?.id), "confirm");
@@ -231,7 +244,7 @@ describe("confirm", () => {
     await screen(page, "result");
     assert.equal(await page.getAttribute(".result", "data-outcome"), "confirmed");
     assert.match(await text(page, "#result-title"), /Signed in/);
-    assert.match(await text(page, "#result-text"), /Firefox 133 on Windows 10 is now signed in to login\.example\.com as Alice Example/);
+    assert.match(await text(page, "#result-text"), /Firefox 133 on Windows 10 is now signed in to Example Shop as Alice Example/);
     await page.keyboard.press("Enter");
     await screen(page, "scanner");
     await page.close();
@@ -267,6 +280,254 @@ describe("confirm", () => {
       assert.equal(await text(page, "#result-text"), `because ${kind}`);
       await page.close();
     }
+  });
+});
+
+describe("number matching", () => {
+  it("asks which number the page shows with three big buttons instead of Confirm, none preselected", async () => {
+    const page = await signedInAtConfirm({ verification: 1 });
+    assert.equal(await page.locator("#confirm").count(), 0);
+    assert.equal(await text(page, "#choice-question"), "Which number does the page show?");
+    assert.deepEqual(await page.locator("button.choice").allInnerTexts(), ["42", "17", "80"]);
+    for (const box of await Promise.all((await page.locator("button.choice").all()).map((b) => b.boundingBox()))) {
+      assert.ok(box.height >= 64 && box.width >= 90, `number buttons are big: ${JSON.stringify(box)}`);
+    }
+    assert.ok(await page.locator("#cancel").isVisible());
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "choice-question");
+    await page.keyboard.press("Enter");
+    assert.ok(!(await calls(page)).includes("confirm_login"), "Enter alone picks no number");
+    await shot(page, "app-verification");
+    await page.close();
+  });
+
+  it("picking the page's number confirms with that number", async () => {
+    const page = await signedInAtConfirm({ verification: 1 });
+    await page.click("#choice-17");
+    await screen(page, "result");
+    assert.equal(await page.getAttribute(".result", "data-outcome"), "confirmed");
+    assert.deepEqual(await argsOf(page, "confirm_login"), [{ code: "17" }]);
+    await page.close();
+  });
+
+  it("a wrong number cancels the sign-in and says someone may have sent the code", async () => {
+    const page = await signedInAtConfirm({ verification: 1 });
+    await page.click("#choice-42");
+    await screen(page, "result");
+    assert.deepEqual(await argsOf(page, "confirm_login"), [{ code: "42" }]);
+    assert.equal(await page.getAttribute(".result", "data-outcome"), "failed");
+    assert.equal(await page.getAttribute(".result", "data-reason"), "wrong_code");
+    assert.match(await text(page, "#result-title"), /cancelled: the number did not match/);
+    const explained = await text(page, "#result-text");
+    assert.match(explained, /sign-in was cancelled and nobody was signed in/);
+    assert.match(explained, /If you were not signing in yourself, someone may have sent you this code/);
+    assert.equal(await page.locator("#was-this-you").count(), 0);
+    await page.close();
+  });
+
+  it("without number matching, Confirm sends no number", async () => {
+    const page = await signedInAtConfirm();
+    assert.equal(await page.locator("button.choice").count(), 0);
+    await page.click("#confirm");
+    await screen(page, "result");
+    assert.deepEqual(await argsOf(page, "confirm_login"), [{ code: null }]);
+    await page.close();
+  });
+});
+
+describe("different network", () => {
+  it("warns prominently with both addresses when the browser is on another network", async () => {
+    const page = await signedInAtConfirm({ network: "other" });
+    const warning = page.locator("#network-warning");
+    assert.equal(await warning.getAttribute("role"), "alert");
+    const said = await warning.innerText();
+    assert.match(said, /This sign-in request comes from a different network/);
+    assert.match(said, /If you did not just open this sign-in page yourself, cancel/);
+    assert.equal(await text(page, "#warning-requester-ip"), "203.0.113.7");
+    assert.equal(await text(page, "#warning-scanner-ip"), "198.51.100.23");
+    const [head, box] = await Promise.all([page.locator(".confirm-head").boundingBox(), warning.boundingBox()]);
+    assert.ok(box.y < 300 && box.y > head.y, `the warning sits right under the title: ${JSON.stringify(box)}`);
+    await shot(page, "app-network-warning");
+    await page.close();
+  });
+
+  it("says nothing about networks when both are on the same one", async () => {
+    const page = await signedInAtConfirm();
+    assert.equal(await page.locator("#network-warning").count(), 0);
+    assert.doesNotMatch(await page.locator("main").innerText(), /different network/);
+    await page.close();
+  });
+});
+
+describe("was this you", () => {
+  async function confirmed(options = {}) {
+    const page = await signedInAtConfirm(options);
+    await page.click("#confirm");
+    await screen(page, "result");
+    return page;
+  }
+
+  it("after a sign-in, one tap signs that browser out", async () => {
+    const page = await confirmed();
+    assert.equal(await text(page, "#was-this-you-title"), "Was this you?");
+    await page.click("#not-me");
+    await page.waitForSelector('#was-this-you[data-outcome="revoked"]');
+    assert.equal(await text(page, "#was-this-you-title"), "Signed out");
+    assert.match(await text(page, "#was-this-you-text"), /Firefox 133 on Windows 10 was signed out/);
+    assert.deepEqual(await argsOf(page, "revoke_sign_in"), [{ id: "AAAAAAAAAAAAAAAAAAAAAA" }]);
+    assert.equal(await page.locator("#not-me").count(), 0);
+    assert.equal(
+      await page.evaluate(() => window.qrloginMock.signIns.find((r) => r.id === "AAAAAAAAAAAAAAAAAAAAAA").revoked_at !== null),
+      true,
+    );
+    await page.close();
+  });
+
+  it("counts a sign-in stopped before the page got its token as signed out too", async () => {
+    const page = await confirmed({ revokeOutcome: "cancelled" });
+    await page.click("#not-me");
+    await page.waitForSelector('#was-this-you[data-outcome="cancelled"]');
+    assert.equal(await text(page, "#was-this-you-title"), "Signed out");
+    assert.match(await text(page, "#was-this-you-text"), /stopped before it finished signing in/);
+    await page.close();
+  });
+
+  it("a failed sign-out says why and can be tried again", async () => {
+    const page = await confirmed();
+    await failNext(page, "revoke_sign_in", "server_unreachable", "Could not reach https://login.example.com.");
+    await page.click("#not-me");
+    assert.match(await text(page, "#was-this-you .alert"), /Cannot reach the login server[\s\S]*Could not reach/);
+    assert.equal(await text(page, "#was-this-you-title"), "Was this you?");
+    await page.click("#not-me");
+    await page.waitForSelector('#was-this-you[data-outcome="revoked"]');
+    await page.close();
+  });
+
+  it("is not offered after a cancel", async () => {
+    const page = await signedInAtConfirm();
+    await page.click("#cancel");
+    await screen(page, "result");
+    assert.equal(await page.locator("#was-this-you").count(), 0);
+    await page.close();
+  });
+});
+
+describe("settings: devices, sign-in history, QR sign-in", () => {
+  async function openSettings(options = {}) {
+    const page = await harness.openApp({ signedIn: 1, ...options });
+    await screen(page, "scanner");
+    await page.click("#open-settings");
+    await screen(page, "settings");
+    await page.waitForSelector("#sessions:not([aria-busy])");
+    await page.waitForSelector("#sign-ins:not([aria-busy])");
+    return page;
+  }
+  const rows = (page, list) =>
+    page.$$eval(`#${list} > li`, (items) =>
+      items.map((li) => ({
+        id: li.dataset.id,
+        title: li.querySelector(".row-title")?.innerText,
+        detail: [...li.querySelectorAll(".row-detail")].map((d) => d.innerText).join(" | "),
+        state: li.dataset.state,
+        revoke: li.querySelector("button.revoke") !== null,
+      })),
+    );
+
+  it("lists the signed-in devices, marks this one, and offers Revoke for the others only", async () => {
+    const page = await openSettings();
+    const devices = await rows(page, "sessions");
+    assert.deepEqual(
+      devices.map((d) => [d.id, d.revoke]),
+      [
+        ["s-laptop", false],
+        ["s-phone", true],
+        ["s-cli", true],
+      ],
+    );
+    assert.match(devices[0].title, /QR Login app on alice-laptop[\s\S]*This device/i);
+    assert.match(devices[0].detail, /Signed in .* · last used just now/);
+    assert.match(devices[1].detail, /last used 2 hours ago/);
+    assert.match(devices[2].detail, /last used 6 days ago/);
+    await shot(page, "app-settings-sessions");
+    await page.close();
+  });
+
+  it("Revoke signs another device out and removes it from the list", async () => {
+    const page = await openSettings();
+    await page.click('#sessions li[data-id="s-phone"] button.revoke');
+    await page.waitForSelector('#sessions li[data-id="s-phone"]', { state: "detached" });
+    assert.deepEqual(await argsOf(page, "revoke_session"), [{ id: "s-phone" }]);
+    assert.deepEqual((await rows(page, "sessions")).map((d) => d.id), ["s-laptop", "s-cli"]);
+    await failNext(page, "revoke_session", "unknown_id", 'There is no session "s-cli" on your account.');
+    await page.click('#sessions li[data-id="s-cli"] button.revoke');
+    assert.match(await text(page, "#sessions ~ .errors .alert"), /Not found on your account[\s\S]*no session "s-cli"/);
+    assert.ok(await page.locator('#sessions li[data-id="s-cli"] button.revoke').isEnabled());
+    await page.close();
+  });
+
+  it("shows the QR sign-in history with state, and Revoke for active ones only", async () => {
+    const page = await openSettings();
+    const history = await rows(page, "sign-ins");
+    assert.deepEqual(
+      history.map((r) => [r.state, r.revoke]),
+      [
+        ["active", true],
+        ["revoked", false],
+        ["expired", false],
+      ],
+    );
+    assert.match(history[0].title, /Chrome 131 on macOS[\s\S]*Active/i);
+    assert.match(history[0].detail, /203\.0\.113\.50 \| Confirmed with QR Login app on alice-laptop/);
+    assert.match(history[1].title, /Signed out/i);
+    assert.match(history[2].title, /Expired/i);
+    await page.click('#sign-ins li[data-state="active"] button.revoke');
+    await page.waitForSelector('#sign-ins li[data-id="BBBBBBBBBBBBBBBBBBBBBB"][data-state="revoked"]');
+    assert.deepEqual(await argsOf(page, "revoke_sign_in"), [{ id: "BBBBBBBBBBBBBBBBBBBBBB" }]);
+    assert.equal(await page.locator("#sign-ins button.revoke").count(), 0);
+    await page.close();
+  });
+
+  it("says when there are no QR sign-ins yet, and a list that fails to load in words", async () => {
+    const page = await openSettings({ history: "empty" });
+    assert.equal(await text(page, "#no-sign-ins"), "No sign-ins by QR code yet.");
+    await page.close();
+
+    const failing = await harness.openApp({ signedIn: 1 });
+    await screen(failing, "scanner");
+    await failNext(failing, "list_sessions", "server_unreachable", "Could not reach https://login.example.com.");
+    await failing.click("#open-settings");
+    assert.match(await text(failing, "#sessions ~ .errors .alert"), /Cannot reach the login server/);
+    await failing.close();
+  });
+
+  it("turns QR sign-in off for the account, after which scanning is refused", async () => {
+    const page = await openSettings();
+    const toggle = page.getByLabel("Allow QR sign-in for this account");
+    await page.waitForSelector("#qr-login-toggle:not([disabled])");
+    assert.ok(await toggle.isChecked());
+    await toggle.click();
+    await page.waitForSelector("#qr-login-toggle:not([disabled])");
+    assert.ok(!(await toggle.isChecked()));
+    assert.deepEqual(await argsOf(page, "set_qr_login"), [{ enabled: false }]);
+    assert.match(await text(page, "#qr-login-hint"), /QR sign-in is off/);
+    await page.click("#back");
+    await screen(page, "scanner");
+    await emitQr(page);
+    assert.match(await text(page, ".alert"), /QR sign-in is turned off for your account/);
+    await page.click("#open-settings");
+    await page.waitForSelector("#qr-login-toggle:not([disabled])");
+    assert.ok(!(await page.getByLabel("Allow QR sign-in for this account").isChecked()), "the server's setting is shown");
+    await page.close();
+  });
+
+  it("a failed switch goes back and says why", async () => {
+    const page = await openSettings();
+    await page.waitForSelector("#qr-login-toggle:not([disabled])");
+    await failNext(page, "set_qr_login", "server_unreachable", "Could not reach https://login.example.com.");
+    await page.click("#qr-login-toggle");
+    await page.waitForSelector("#qr-login-toggle:not([disabled])");
+    assert.ok(await page.locator("#qr-login-toggle").isChecked());
+    assert.match(await text(page, "#qr-login-toggle ~ .errors .alert, section:has(#qr-login-toggle) .alert"), /Cannot reach the login server/);
+    await page.close();
   });
 });
 

@@ -15,7 +15,14 @@ export function confirmScreen(ctx: Ctx, request: LoginRequest): Screen {
     h("span", {}, "Expires in ", remaining),
     h("span", { class: "track", "aria-hidden": "true" }, bar),
   );
+  const choices = request.verification_choices;
+  const question = h("p", { class: "choice-question", id: "choice-question", tabindex: "-1" }, "Which number does the page show?");
+  const choiceButtons = (choices ?? []).map((code) =>
+    h("button", { type: "button", class: "choice", id: `choice-${code}`, dataset: { code }, "aria-describedby": "choice-question" }, code),
+  );
   const confirm = h("button", { type: "button", class: "primary confirm big", id: "confirm" }, icon(icons.check), "Confirm sign-in");
+  /** What the user answers with: the Confirm button, or the three numbers. */
+  const confirmers = choices ? choiceButtons : [confirm];
   const cancel = h("button", { type: "button", class: "danger big", id: "cancel" }, icon(icons.x), "Cancel");
   const expiredNote = h("p", { class: "expired-note", id: "expired-note", role: "alert", hidden: true });
   let answered = false;
@@ -30,7 +37,7 @@ export function confirmScreen(ctx: Ctx, request: LoginRequest): Screen {
 
   function expire() {
     window.clearInterval(interval);
-    confirm.disabled = true;
+    for (const button of confirmers) button.disabled = true;
     timer.classList.add("over");
     expiredNote.hidden = false;
     expiredNote.replaceChildren(
@@ -41,24 +48,27 @@ export function confirmScreen(ctx: Ctx, request: LoginRequest): Screen {
     cancel.onclick = () => ctx.nav.scanner();
   }
 
-  async function answer(kind: "confirm" | "cancel") {
+  /** `code`: the number picked (number matching), or null for the Confirm button. */
+  async function answer(kind: "confirm" | "cancel", code: string | null = null, pressed: HTMLElement = cancel) {
     if (answered) return;
     answered = true;
-    confirm.disabled = true;
-    cancel.disabled = true;
-    (kind === "confirm" ? confirm : cancel).classList.add("busy");
+    for (const button of [...confirmers, cancel]) button.disabled = true;
+    pressed.classList.add("busy");
     try {
-      const outcome = kind === "confirm" ? await ctx.backend.confirmLogin() : await ctx.backend.cancelLogin();
+      const outcome = kind === "confirm" ? await ctx.backend.confirmLogin(code) : await ctx.backend.cancelLogin();
       ctx.nav.result({ outcome, request });
     } catch (err) {
       ctx.nav.result({ outcome: "failed", request, error: toAppError(err) });
     }
   }
 
-  confirm.addEventListener("click", () => void answer("confirm"));
+  confirm.addEventListener("click", () => void answer("confirm", null, confirm));
+  for (const button of choiceButtons) {
+    button.addEventListener("click", () => void answer("confirm", button.dataset.code ?? null, button));
+  }
   cancel.onclick = () => void answer("cancel");
   const onKey = (event: KeyboardEvent) => {
-    if (event.key === "Escape" && !answered && !confirm.disabled) void answer("cancel");
+    if (event.key === "Escape" && !answered && !confirmers[0]?.disabled) void answer("cancel");
   };
   document.addEventListener("keydown", onKey);
   const interval = window.setInterval(tick, 250);
@@ -71,9 +81,12 @@ export function confirmScreen(ctx: Ctx, request: LoginRequest): Screen {
       "header",
       { class: "confirm-head" },
       h("p", { class: "eyebrow" }, "Sign-in request"),
-      h("h1", { id: "confirm-title" }, `Sign in to ${hostOf(request.site)}?`),
+      h("h1", { id: "confirm-title" }, `Sign in to ${request.site_name || hostOf(request.site)}?`),
+      h("p", { class: "origin", id: "confirm-origin" }, request.site),
       h("p", { class: "lead" }, "Only confirm if you are signing in on that computer yourself, right now."),
     ),
+    // `=== false`: a server that predates the check sends nothing, and no warning.
+    request.same_network === false ? networkWarning(request) : null,
     h(
       "section",
       { class: "card", "aria-labelledby": "who-title" },
@@ -103,19 +116,52 @@ export function confirmScreen(ctx: Ctx, request: LoginRequest): Screen {
       : null,
     timer,
     expiredNote,
-    h("div", { class: "actions" }, confirm, cancel),
+    choices
+      ? h(
+          "div",
+          { class: "actions", role: "group", "aria-labelledby": "choice-question" },
+          question,
+          h("div", { class: "choices" }, ...choiceButtons),
+          h("p", { class: "hint choice-hint" }, "Pick the number shown on the sign-in page. A wrong number cancels the sign-in."),
+          cancel,
+        )
+      : h("div", { class: "actions" }, confirm, cancel),
     h("p", { class: "footnote" }, "Esc cancels."),
   );
   tick();
 
   return {
     root,
-    focus: confirm.disabled ? cancel : confirm,
+    // With number matching nothing is preselected: Enter must not pick a number unread.
+    focus: confirmers[0]?.disabled ? cancel : choices ? question : confirm,
     dispose() {
       window.clearInterval(interval);
       document.removeEventListener("keydown", onKey);
     },
   };
+}
+
+/** "This sign-in request comes from a different network", with both addresses. */
+function networkWarning(request: LoginRequest): HTMLElement {
+  return h(
+    "div",
+    { class: "warning", id: "network-warning", role: "alert" },
+    icon(icons.alert),
+    h(
+      "div",
+      {},
+      h("strong", { class: "warning-title" }, "This sign-in request comes from a different network"),
+      h(
+        "p",
+        {},
+        "The browser asking is at ",
+        h("strong", { id: "warning-requester-ip" }, request.requester.ip),
+        ", this device is at ",
+        h("strong", { id: "warning-scanner-ip" }, request.scanner_ip),
+        ". If you did not just open this sign-in page yourself, cancel: someone may be trying to sign in as you.",
+      ),
+    ),
+  );
 }
 
 function fact(path: string, label: string, value: string, id: string): HTMLElement {

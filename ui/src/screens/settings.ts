@@ -3,6 +3,7 @@ import { type CameraInfo, toAppError } from "../backend";
 import { h } from "../dom";
 import { errorBox } from "../errors";
 import { avatar, topBar } from "./parts";
+import { devicesCard, qrLoginCard, signInHistoryCard } from "./security";
 
 export function settingsScreen(ctx: Ctx): Screen {
   const account = ctx.account;
@@ -73,6 +74,9 @@ export function settingsScreen(ctx: Ctx): Screen {
           ),
         )
       : null,
+    account ? qrLoginCard(ctx) : null,
+    account ? devicesCard(ctx) : null,
+    account ? signInHistoryCard(ctx) : null,
     h(
       "section",
       { class: "card form" },
