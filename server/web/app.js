@@ -1,12 +1,27 @@
 // The hosted login page at `/`: the qrlogin.js widget, plus what the site does
-// once the person is signed in (here: show the token's claims).
+// once the person is signed in (here: show the token's claims, and keep
+// checking that the app has not signed this browser out). The access token
+// lives in this module's memory and the page only: never in storage or a URL.
 import { QRLogin } from "/sdk/qrlogin.js";
 
 const $ = (id) => document.getElementById(id);
 let session = null;
+let watch = null;
 
-function begin() {
+const SIGNED_OUT = {
+  token_revoked: "This browser was signed out from the app (Was this you? → No).",
+  unauthorized: "Your session has ended. Scan a new code to sign in again.",
+};
+
+/** Shows a QR code to sign in; `notice` says why, when the person was signed out. */
+function begin(notice = "") {
+  watch?.stop();
+  watch = null;
   session?.stop();
+  $("notice").textContent = notice;
+  $("notice").hidden = !notice;
+  $("token").textContent = "";
+  $("claims").replaceChildren();
   $("account").hidden = true;
   $("steps").hidden = false;
   $("title").textContent = "Sign in with your phone";
@@ -26,6 +41,11 @@ function showAccount({ access_token: token, user }) {
   $("token").textContent = token;
   $("claims").replaceChildren(...claimRows(token));
   $("sign-out").focus({ preventScroll: true });
+  watch = QRLogin.watchSession({
+    server: location.origin,
+    accessToken: token,
+    onSignedOut: (error) => begin(SIGNED_OUT[error.code] ?? SIGNED_OUT.unauthorized),
+  });
 }
 
 /** Reads (does not verify) the JWT's header and claims, for display. */
@@ -93,5 +113,5 @@ function row(label, value, key) {
   return item;
 }
 
-$("sign-out").addEventListener("click", begin);
+$("sign-out").addEventListener("click", () => begin());
 begin();

@@ -35,6 +35,21 @@ export type LoginState =
   | "error"
   | "stopped";
 
+/** Why a code was cancelled: "declined" in the app, "aborted" by the page, "wrong_code" picked in the app (number matching). */
+export type CancelReason = "declined" | "aborted" | "wrong_code";
+
+/** More about a scan. */
+export interface ScanDetail {
+  /** With number matching on: the digits on screen that the person must pick in the app. */
+  verificationCode: string | null;
+}
+
+/** More about a cancel. */
+export interface CancelDetail {
+  /** Null when the server did not say (an older server). */
+  reason: CancelReason | null;
+}
+
 /** A code now on screen. */
 export interface LoginCode {
   /** The text in the QR code: `https://<login server>/q/<id>`. */
@@ -50,11 +65,11 @@ export interface StartOptions {
   /** Where to draw the widget (element or CSS selector). Leave out to draw nothing and use the callbacks. */
   element?: Element | string | null;
   /** The code was scanned; the person still has to confirm on their phone. */
-  onScanned?: (user: PublicUser | null) => void;
+  onScanned?: (user: PublicUser | null, detail: ScanDetail) => void;
   /** Confirmed and exchanged: the person is signed in. */
   onConfirmed?: (result: LoginResult) => void;
-  /** The person declined on their phone. */
-  onCancelled?: () => void;
+  /** The code was cancelled: declined on the phone, or the wrong number was picked. */
+  onCancelled?: (detail: CancelDetail) => void;
   /** The code expired (it is no longer replaced automatically). */
   onExpired?: () => void;
   /** The login server could not be reached, or refused the request. */
@@ -62,7 +77,16 @@ export interface StartOptions {
   /** A new code is on screen (first code, rotation, or restart). */
   onCode?: (code: LoginCode) => void;
   /** Every state change, for pages that draw their own surroundings. */
-  onState?: (state: LoginState, detail: { user?: PublicUser | UserProfile | null; error?: QRLoginError; url?: string; svg?: string }) => void;
+  onState?: (state: LoginState, detail: {
+    user?: PublicUser | UserProfile | null;
+    error?: QRLoginError;
+    url?: string;
+    svg?: string;
+    /** While "scanned", with number matching on. */
+    verificationCode?: string | null;
+    /** When "cancelled". */
+    reason?: CancelReason | null;
+  }) => void;
   /** Replace a code with a fresh one shortly before it expires while the page is visible. Default true. */
   rotate?: boolean;
   /** For how long codes are replaced without a click, in ms. Default 300000 (5 minutes). */
@@ -73,8 +97,32 @@ export interface StartOptions {
   styles?: boolean | string;
 }
 
+export interface MeOptions {
+  /** Origin of the login server. Default: the origin this script was loaded from. */
+  server?: string;
+  /** The `access_token` a login resolved with. */
+  accessToken: string;
+  signal?: AbortSignal;
+}
+
+export interface WatchSessionOptions extends MeOptions {
+  /** How often to check while the page is visible, in ms. Default 5000. */
+  intervalMs?: number;
+  /** The server no longer accepts the token: `error.code` is "token_revoked" (signed out from the app) or "unauthorized" (expired). Checks stop. */
+  onSignedOut?: (error: QRLoginError) => void;
+  /** A check failed for another reason (network); checks carry on. */
+  onError?: (error: QRLoginError) => void;
+}
+
+export interface SessionWatch {
+  /** Check now. */
+  check(): Promise<void>;
+  /** Stop checking. */
+  stop(): void;
+}
+
 export declare class QRLoginError extends Error {
-  /** The server's error code (e.g. "expired", "not_confirmed"), or "network", "aborted", "bad_response". */
+  /** The server's error code (e.g. "expired", "not_confirmed", "token_revoked"), or "network", "aborted", "bad_response". */
   readonly code: string;
   /** HTTP status, or 0 when there was no answer. */
   readonly status: number;
@@ -94,6 +142,10 @@ export interface QRLoginSession extends PromiseLike<LoginResult> {
 
 export interface QRLoginApi {
   start(options?: StartOptions): QRLoginSession;
+  /** The user a web access token belongs to (GET /api/v1/web/me); rejects with code "token_revoked", "unauthorized" or "network". */
+  me(options: MeOptions): Promise<UserProfile>;
+  /** Checks the token with `me()` periodically while the page is visible and says when it is signed out. */
+  watchSession(options: WatchSessionOptions): SessionWatch;
   readonly QRLoginError: typeof QRLoginError;
   readonly version: string;
 }

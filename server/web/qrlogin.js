@@ -19,6 +19,12 @@
  * five minutes, then it asks for a click), exchanges the confirmed ticket for
  * an access token and resolves with it. `stop()` (and leaving the page) gives
  * the ticket up.
+ *
+ * With number matching on (`--verification-code`), the widget shows the two
+ * digits the person must pick in the app; a wrong pick cancels the code and
+ * says so. `QRLogin.me()` and `QRLogin.watchSession()` check a signed-in
+ * session later (GET /api/v1/web/me), e.g. to notice that the person signed
+ * this browser out from the app ("Was this you? — No").
  */
 
 const SCRIPT_URL = import.meta.url;
@@ -37,6 +43,10 @@ const ROTATE_LEAD_MS = 10_000;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 /** How long past the deadline a ticket the server still calls open is trusted. */
 const EXPIRY_GRACE_MS = 3000;
+/** Why a code was cancelled, as the server says it (`StatusView.reason`). */
+const CANCEL_REASONS = new Set(["declined", "aborted", "wrong_code"]);
+/** How often `watchSession` asks the server whether the session still holds. */
+const SESSION_CHECK_MS = 5000;
 
 /** An error the SDK reports: `code` is the server's error code, or "network" / "aborted". */
 export class QRLoginError extends Error {
@@ -124,6 +134,11 @@ class Api {
       secret: ticket.secret, signal, accept: "text/event-stream",
       headers: { "Last-Event-ID": String(ticket.version) },
     });
+  }
+
+  /** The signed-in user of a web access token (`GET /api/v1/web/me`). */
+  me(accessToken, signal) {
+    return this.json("GET", "/api/v1/web/me", { secret: accessToken, signal });
   }
 
   exchange(ticket, signal) {
@@ -331,6 +346,7 @@ class QRLoginSession {
       expiresAt,
       lifetimeMs: expiresAt - this.#clock.now(),
       user: null,
+      verificationCode: null,
       controller: linkedController(this.#session.signal),
       rotating: false,
       exchanging: false,
@@ -452,28 +468,34 @@ class QRLoginSession {
     }
     const expiresAt = Date.parse(view.expires_at);
     if (!Number.isNaN(expiresAt)) ticket.expiresAt = expiresAt;
-    if (view.status !== ticket.status) this.#enter(ticket, view.status, view.user);
+    if (view.status !== ticket.status) this.#enter(ticket, view);
   }
 
-  #enter(ticket, status, user) {
+  #enter(ticket, view) {
     if (ticket !== this.#current || !WAITING.has(ticket.status)) return;
+    const status = view.status;
     ticket.status = status;
     const options = this.#options;
     switch (status) {
-      case "scanned":
-        ticket.user = user ?? null;
-        this.#setState("scanned", { user: ticket.user });
-        options.onScanned?.(ticket.user);
+      case "scanned": {
+        ticket.user = view.user ?? null;
+        ticket.verificationCode = verificationCodeOf(view);
+        const verificationCode = ticket.verificationCode;
+        this.#setState("scanned", { user: ticket.user, verificationCode });
+        options.onScanned?.(ticket.user, { verificationCode });
         break;
+      }
       case "confirmed":
         this.#setState("confirmed", { user: ticket.user });
         this.#exchange(ticket);
         break;
-      case "cancelled":
+      case "cancelled": {
         ticket.controller.abort();
-        this.#setState("cancelled");
-        options.onCancelled?.();
+        const reason = CANCEL_REASONS.has(view.reason) ? view.reason : null;
+        this.#setState("cancelled", { reason });
+        options.onCancelled?.({ reason });
         break;
+      }
       case "expired":
         this.#expire(ticket);
         break;
@@ -591,6 +613,12 @@ class QRLoginSession {
   };
 }
 
+/** The digits to pick in the app, when the status carries them (number matching on). */
+function verificationCodeOf(view) {
+  const code = view.verification_code;
+  return typeof code === "string" && /^\d{1,8}$/.test(code) ? code : null;
+}
+
 function addStylesheet(href) {
   const present = [...document.querySelectorAll('link[rel="stylesheet"]')].some((link) => link.href === href);
   if (present) return;
@@ -657,22 +685,29 @@ class LoginView {
     this.code.append(frame, this.timer, alt);
 
     this.message = make("div", "qrlogin-message");
-    this.message.setAttribute("aria-live", "polite");
     this.badge = make("div", "qrlogin-badge");
     this.title = make("p", "qrlogin-title");
     this.title.tabIndex = -1;
+    // The number to pick, big; screen readers hear it in the detail line and the announcement.
+    this.number = make("p", "qrlogin-number");
+    this.number.setAttribute("aria-hidden", "true");
     this.detail = make("p", "qrlogin-detail");
     this.wait = make("p", "qrlogin-countdown");
     this.action = make("button", "qrlogin-button");
     this.action.type = "button";
     this.action.addEventListener("click", onRestart);
-    this.message.append(this.badge, this.title, this.detail, this.wait, this.action);
+    this.message.append(this.badge, this.title, this.number, this.detail, this.wait, this.action);
 
-    this.root.append(this.code, this.message);
+    // Always present (never hidden), so that assistive technology announces each change.
+    this.announcer = make("p", "qrlogin-announce");
+    this.announcer.setAttribute("role", "status");
+    this.announcer.setAttribute("aria-atomic", "true");
+
+    this.root.append(this.code, this.message, this.announcer);
     element.replaceChildren(this.root);
   }
 
-  render(state, { url, svg, user, error } = {}) {
+  render(state, { url, svg, user, error, verificationCode, reason } = {}) {
     const hadFocus = this.root.contains(document.activeElement);
     this.root.dataset.state = state;
     if (state === "pending" && svg) {
@@ -684,13 +719,17 @@ class LoginView {
     this.message.hidden = state === "pending";
     this.badge.replaceChildren();
     this.wait.hidden = state !== "scanned";
-    const text = messageFor(state, user, error);
+    const text = messageFor(state, { user, error, verificationCode, reason });
+    this.root.dataset.reason = reason ?? "";
     if (text.avatar) this.badge.append(avatar(user));
     else if (text.icon) this.badge.append(icon(text.icon));
     else this.badge.append(make("span", "qrlogin-spinner"));
     this.title.textContent = text.title;
+    this.number.textContent = text.number ?? "";
+    this.number.hidden = !text.number;
     this.detail.textContent = text.detail ?? "";
     this.detail.hidden = !text.detail;
+    this.announcer.textContent = state === "pending" || state === "loading" ? "" : [text.title, text.detail].filter(Boolean).join(". ");
     this.action.textContent = text.action ?? "";
     this.action.hidden = !text.action;
     if (hadFocus) (text.action ? this.action : state === "pending" ? this.link : this.title).focus();
@@ -710,16 +749,18 @@ class LoginView {
   }
 }
 
-function messageFor(state, user, error) {
+function messageFor(state, { user, error, verificationCode, reason }) {
   switch (state) {
     case "scanned":
-      return { avatar: true, title: `Scanned by ${nameOf(user)}`, detail: "Confirm on your phone to sign in.", action: "Start over" };
+      return verificationCode
+        ? { avatar: true, title: `Scanned by ${nameOf(user)}`, number: verificationCode, detail: `Tap ${verificationCode} in the app to sign in.`, action: "Start over" }
+        : { avatar: true, title: `Scanned by ${nameOf(user)}`, detail: "Confirm on your phone to sign in.", action: "Start over" };
     case "confirmed":
       return { icon: "confirmed", title: "Confirmed", detail: "Signing you in…" };
     case "signed_in":
       return { avatar: true, title: `Signed in as ${nameOf(user)}` };
     case "cancelled":
-      return { icon: "cancelled", title: "Sign-in cancelled", detail: "The request was declined on the phone.", action: "Try again" };
+      return cancelledMessage(reason);
     case "expired":
       return { icon: "expired", title: "This code has expired", detail: "Codes work for a short time only, so nobody else can use an old one.", action: "Show a new code" };
     case "error":
@@ -731,14 +772,37 @@ function messageFor(state, user, error) {
   }
 }
 
+function cancelledMessage(reason) {
+  switch (reason) {
+    case "wrong_code":
+      return {
+        icon: "cancelled",
+        title: "The numbers did not match",
+        detail: "The number picked in the app did not match. If you were not signing in yourself, someone may have sent you this code.",
+        action: "Show a new code",
+      };
+    case "declined":
+      return { icon: "cancelled", title: "Sign-in cancelled", detail: "Cancelled in the app.", action: "Try again" };
+    default:
+      return { icon: "cancelled", title: "Sign-in cancelled", detail: "The request was declined on the phone.", action: "Try again" };
+  }
+}
+
+/** A picture the widget may show: the server's (http/https) or an inline image (the initials avatar). */
+const isPictureUrl = (url) => typeof url === "string" && /^(https?:\/\/|data:image\/)/i.test(url);
+
 function avatar(user) {
   const url = user?.avatar_url;
-  if (url && /^https?:\/\//i.test(url)) {
-    const image = make("img", "qrlogin-avatar");
-    image.alt = "";
-    image.src = url;
-    return image;
-  }
+  if (!isPictureUrl(url)) return initialsBadge(user);
+  const image = make("img", "qrlogin-avatar");
+  image.alt = "";
+  // A site whose Content-Security-Policy refuses the picture still gets a badge.
+  image.addEventListener("error", () => image.replaceWith(initialsBadge(user)), { once: true });
+  image.src = url;
+  return image;
+}
+
+function initialsBadge(user) {
   const initials = nameOf(user).split(/\s+/).map((word) => word[0] ?? "").join("").slice(0, 2).toUpperCase();
   const badge = make("span", "qrlogin-avatar qrlogin-initials", initials);
   badge.setAttribute("aria-hidden", "true");
@@ -754,6 +818,57 @@ function start(options) {
   return new QRLoginSession(options);
 }
 
-export const QRLogin = Object.freeze({ start, QRLoginError, version: "0.1.0" });
+const apiFor = (server) => new Api(server ?? new URL(SCRIPT_URL).origin, new ServerClock());
+
+/**
+ * Who a web access token belongs to: resolves with the user's profile, or
+ * rejects with a QRLoginError whose `code` is "token_revoked" (signed out
+ * from the app), "unauthorized" (expired or not a token of this server) or
+ * "network".
+ */
+function me({ server, accessToken, signal } = {}) {
+  if (!accessToken) return Promise.reject(new QRLoginError("unauthorized", "There is no access token to check.", { status: 401 }));
+  return apiFor(server).me(accessToken, signal);
+}
+
+/**
+ * Keeps checking a signed-in session with `me()`: every `intervalMs` while
+ * the page is visible, and at once when it becomes visible again. When the
+ * server no longer accepts the token (401: "token_revoked" or
+ * "unauthorized"), it stops and calls `onSignedOut(error)`. Network trouble
+ * only goes to `onError` and the checks carry on. Returns `{check, stop}`.
+ */
+function watchSession({ server, accessToken, intervalMs = SESSION_CHECK_MS, onSignedOut, onError } = {}) {
+  const api = apiFor(server);
+  const controller = new AbortController();
+  let running = null;
+  const check = () => {
+    if (controller.signal.aborted) return Promise.resolve();
+    running ??= api.me(accessToken, controller.signal).then(
+      () => undefined,
+      (error) => {
+        if (controller.signal.aborted || isAbort(error)) return;
+        if (error.status === 401) {
+          stop();
+          onSignedOut?.(error);
+        } else {
+          onError?.(error);
+        }
+      },
+    ).finally(() => { running = null; });
+    return running;
+  };
+  const onVisibility = () => { if (isVisible()) check(); };
+  const timer = setInterval(onVisibility, intervalMs);
+  document.addEventListener("visibilitychange", onVisibility);
+  function stop() {
+    clearInterval(timer);
+    document.removeEventListener("visibilitychange", onVisibility);
+    controller.abort();
+  }
+  return { check, stop };
+}
+
+export const QRLogin = Object.freeze({ start, me, watchSession, QRLoginError, version: "0.2.0" });
 export default QRLogin;
 globalThis.QRLogin ??= QRLogin;

@@ -68,7 +68,9 @@ describe("hosted login page", () => {
     await seeTitle(page, "Scanned by Alice Example", 1000);
     assert.match(await page.locator(".qrlogin-detail").textContent(), /Confirm on your phone/);
     const avatar = page.locator(".qrlogin-avatar");
-    assert.equal(await avatar.getAttribute("src"), alice.user.avatar_url);
+    // TODO(issue #10): only the inline initials image once the server sends it to every page.
+    const src = await avatar.getAttribute("src");
+    assert.ok(src === alice.user.avatar_url || src.startsWith("data:image/svg+xml"), src);
     assert.ok(await avatar.evaluate((image) => image.decode().then(() => image.naturalWidth > 0)), "the avatar loads");
     await page.getByRole("button", { name: "Start over" }).waitFor();
     await snapshot(page, "scanned");
@@ -107,7 +109,7 @@ describe("hosted login page", () => {
     await seeTitle(page, "Scanned by Alice Example");
     assert.equal((await appCall(server.base, alice.token, id, "cancel")).status, 200);
     await seeTitle(page, "Sign-in cancelled");
-    assert.match(await page.locator(".qrlogin-detail").textContent(), /declined on the phone/);
+    assert.match(await page.locator(".qrlogin-detail").textContent(), /^(Cancelled in the app\.|The request was declined on the phone\.)$/);
     await snapshot(page, "cancelled");
 
     await page.keyboard.press("Tab");

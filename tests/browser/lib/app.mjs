@@ -12,11 +12,26 @@ export async function signIn(base, username = "alice", password = "demo") {
   return response.json();
 }
 
-/** POST /api/v1/qr/{id}/{action} (scan, confirm, cancel) as the signed-in app. */
-export async function appCall(base, token, id, action) {
-  const response = await fetch(`${base}/api/v1/qr/${id}/${action}`, {
+/**
+ * POST /api/v1/qr/{id}/{action} (scan, confirm, cancel) as the signed-in app;
+ * `body` (e.g. confirm's `{verification_code}`) is sent as JSON.
+ */
+export function appCall(base, token, id, action, body) {
+  return appPost(base, token, `/api/v1/qr/${id}/${action}`, body);
+}
+
+/** "Was this you? — No": POST /api/v1/app/sign-ins/{ticket id}/revoke as the signed-in app. */
+export function revokeSignIn(base, token, id) {
+  return appPost(base, token, `/api/v1/app/sign-ins/${id}/revoke`);
+}
+
+async function appPost(base, token, path, json) {
+  const headers = { authorization: `Bearer ${token}` };
+  if (json !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${base}${path}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}` },
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
   });
   let body = null;
   try {
