@@ -489,13 +489,9 @@ class QRLoginSession {
         this.#setState("confirmed", { user: ticket.user });
         this.#exchange(ticket);
         break;
-      case "cancelled": {
-        ticket.controller.abort();
-        const reason = CANCEL_REASONS.has(view.reason) ? view.reason : null;
-        this.#setState("cancelled", { reason });
-        options.onCancelled?.({ reason });
+      case "cancelled":
+        this.#cancelled(ticket, CANCEL_REASONS.has(view.reason) ? view.reason : null);
         break;
-      }
       case "expired":
         this.#expire(ticket);
         break;
@@ -505,6 +501,13 @@ class QRLoginSession {
       default:
         this.#setState(status);
     }
+  }
+
+  #cancelled(ticket, reason) {
+    ticket.status = "cancelled";
+    ticket.controller.abort();
+    this.#setState("cancelled", { reason });
+    this.#options.onCancelled?.({ reason });
   }
 
   #expire(ticket) {
@@ -524,6 +527,8 @@ class QRLoginSession {
     } catch (error) {
       if (isAbort(error)) return;
       if (error.status === 410) return this.#expire(ticket);
+      // After a confirm only the person can cancel: Cancel, or "Was this you? — No" in the app.
+      if (error.code === "cancelled") return this.#cancelled(ticket, "declined");
       return this.#fail(error);
     }
     ticket.status = "consumed";
