@@ -1,7 +1,8 @@
 //! Extractors whose rejections are [`AppError`]s (so bad JSON, a wrong
 //! content type, a malformed id or query all answer the JSON error shape),
-//! and the two kinds of authentication: the page's poll secret and the app's
-//! session token. A handler that takes one of these cannot forget to check it.
+//! and the kinds of authentication: the page's poll secret, the app's
+//! session token, and the web access token from the exchange. A handler that
+//! takes one of these cannot forget to check it.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -11,10 +12,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use qrlogin_core::{ErrorCode, SessionToken, TicketId};
 use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::tickets::PageAccess;
+use crate::tokens::VerifiedToken;
 use crate::users::AppSession;
 
 /// `axum::Json` with our error shape for every rejection.
@@ -141,6 +144,35 @@ impl FromRequestParts<AppState> for AppAuth {
             .ok_or_else(refused)?;
         let session = state.users.session(&token).await?.ok_or_else(refused)?;
         Ok(Self(session))
+    }
+}
+
+/// Web side, signed in: `Authorization: Bearer <access_token>` from the
+/// exchange, verified with the server's own key (signature, issuer, expiry)
+/// and checked against the revocation list.
+pub struct WebAuth(pub VerifiedToken);
+
+impl FromRequestParts<AppState> for WebAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jwt = bearer(&parts.headers).ok_or_else(|| {
+            AppError::unauthorized("send the access token as Authorization: Bearer <access_token>")
+        })?;
+        let token = state
+            .tokens
+            .verify(jwt, OffsetDateTime::now_utc())
+            .map_err(|e| AppError::unauthorized(e.to_string()))?;
+        if state.users.sign_ins().is_revoked(&token.jti).await? {
+            return Err(AppError::new(
+                ErrorCode::TokenRevoked,
+                "this sign-in was revoked by its user; sign in again",
+            ));
+        }
+        Ok(Self(token))
     }
 }
 

@@ -16,6 +16,7 @@ mod random;
 pub mod requester;
 pub mod routes;
 pub mod server;
+pub mod sign_ins;
 pub mod store;
 pub mod tickets;
 pub mod tokens;

@@ -154,15 +154,23 @@ impl Tickets {
             .await
     }
 
-    /// Trades a confirmed ticket for its user, exactly once: a single
-    /// compare-and-swap Confirmed → Consumed, which only one caller can win.
-    pub async fn exchange(&self, access: &PageAccess) -> AppResult<TicketUser> {
+    /// Trades a confirmed ticket for its user (and the browser that asked),
+    /// exactly once: a single compare-and-swap Confirmed → Consumed, which
+    /// only one caller can win.
+    pub async fn exchange(&self, access: &PageAccess) -> AppResult<(TicketUser, RequesterInfo)> {
         let consumed = self.apply_for_page(access, Event::Exchange).await?;
-        consumed
+        let user = consumed
             .state
             .user()
             .cloned()
-            .ok_or_else(|| AppError::internal("exchange produced a ticket without a user"))
+            .ok_or_else(|| AppError::internal("exchange produced a ticket without a user"))?;
+        Ok((user, consumed.requester))
+    }
+
+    /// The ticket as it is now (404 `not_found` for an unknown id); for
+    /// app-side decisions that depend on its state.
+    pub async fn current(&self, id: &TicketId) -> AppResult<Ticket> {
+        self.load(id).await
     }
 
     async fn apply_checked(

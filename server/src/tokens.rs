@@ -1,5 +1,6 @@
 //! [`TokenIssuer`]: EdDSA (Ed25519) signed JWTs handed to the web page by
-//! exchange, and the JWKS that lets any relying party verify them.
+//! exchange, the JWKS that lets any relying party verify them, and the
+//! server's own check of such a token ([`TokenIssuer::verify`]).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -8,8 +9,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::{Signature, Signer, SigningKey};
 use qrlogin_core::UserProfile;
+use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -49,10 +51,60 @@ impl std::fmt::Debug for TokenIssuer {
     }
 }
 
-/// The JWT (without the `Bearer` wrapping) and its lifetime in seconds.
+/// The JWT (without the `Bearer` wrapping), its lifetime in seconds, and
+/// the claims the server records about it (to list and revoke it).
 pub struct IssuedToken {
     pub jwt: String,
     pub expires_in: u64,
+    /// The `jti` claim: the token's own random id.
+    pub jti: String,
+    /// The `exp` claim.
+    pub expires_at: OffsetDateTime,
+}
+
+/// Longest token [`TokenIssuer::verify`] reads; ours are a few hundred bytes.
+const MAX_TOKEN_LEN: usize = 4096;
+
+/// Clock difference tolerated on `nbf` (servers behind a load balancer).
+const NOT_BEFORE_LEEWAY_SECS: i64 = 60;
+
+/// What [`TokenIssuer::verify`] found wrong with a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the access token is not a well-formed JWT")]
+    Malformed,
+    #[error("the access token is not signed by this server")]
+    BadSignature,
+    #[error("the access token was issued for another server")]
+    WrongIssuer,
+    #[error("the access token has expired")]
+    Expired,
+    #[error("the access token is not valid yet")]
+    NotYetValid,
+}
+
+/// A token this server signed, checked: signature, issuer, validity period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The `sub` claim: the user's id.
+    pub subject: String,
+    pub jti: String,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    kid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+    exp: i64,
+    nbf: Option<i64>,
+    jti: String,
 }
 
 impl TokenIssuer {
@@ -102,14 +154,16 @@ impl TokenIssuer {
     pub fn issue(&self, user: &UserProfile, now: OffsetDateTime) -> IssuedToken {
         let iat = now.unix_timestamp();
         let expires_in = self.lifetime.as_secs().max(1);
+        let exp = iat.saturating_add_unsigned(expires_in);
+        let jti = URL_SAFE_NO_PAD.encode(random::bytes::<16>());
         let header = json!({"alg": "EdDSA", "typ": "JWT", "kid": self.kid});
         let claims = json!({
             "iss": self.issuer,
             "sub": user.id,
             "iat": iat,
             "nbf": iat,
-            "exp": iat.saturating_add_unsigned(expires_in),
-            "jti": URL_SAFE_NO_PAD.encode(random::bytes::<16>()),
+            "exp": exp,
+            "jti": jti,
             "name": user.display_name,
             "preferred_username": user.username,
             "picture": user.avatar_url,
@@ -126,7 +180,59 @@ impl TokenIssuer {
                 URL_SAFE_NO_PAD.encode(signature.to_bytes())
             ),
             expires_in,
+            jti,
+            expires_at: OffsetDateTime::from_unix_timestamp(exp).unwrap_or(now + self.lifetime),
         }
+    }
+
+    /// Checks a token as a relying party would, with this server's own key:
+    /// an EdDSA signature by this key, our issuer, not expired, not before
+    /// its `nbf`. Whether it was revoked is the caller's next question.
+    pub fn verify(&self, jwt: &str, now: OffsetDateTime) -> Result<VerifiedToken, TokenError> {
+        if jwt.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Malformed);
+        }
+        let mut parts = jwt.split('.');
+        let (Some(header), Some(claims), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        let parsed: Header = decode_part(header)?;
+        // Only our algorithm: refuses `none` and algorithm confusion.
+        if parsed.alg != "EdDSA" || parsed.kid.is_some_and(|kid| kid != self.kid) {
+            return Err(TokenError::BadSignature);
+        }
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok()
+            .and_then(|bytes| Signature::from_slice(&bytes).ok())
+            .ok_or(TokenError::Malformed)?;
+        let signing_input = &jwt[..header.len() + 1 + claims.len()];
+        self.key
+            .verifying_key()
+            .verify_strict(signing_input.as_bytes(), &signature)
+            .map_err(|_| TokenError::BadSignature)?;
+        let claims: Claims = decode_part(claims)?;
+        if claims.iss != self.issuer {
+            return Err(TokenError::WrongIssuer);
+        }
+        let now = now.unix_timestamp();
+        if now >= claims.exp {
+            return Err(TokenError::Expired);
+        }
+        if claims
+            .nbf
+            .is_some_and(|nbf| nbf > now + NOT_BEFORE_LEEWAY_SECS)
+        {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(VerifiedToken {
+            subject: claims.sub,
+            jti: claims.jti,
+            expires_at: OffsetDateTime::from_unix_timestamp(claims.exp)
+                .map_err(|_| TokenError::Malformed)?,
+        })
     }
 
     /// `/.well-known/jwks.json`: the public key as an OKP JWK.
@@ -140,6 +246,14 @@ impl TokenIssuer {
             "use": "sig",
         }]})
     }
+}
+
+/// One base64url JSON part of a JWT.
+fn decode_part<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, TokenError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| TokenError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
 }
 
 /// RFC 7638 JWK thumbprint of the public key: a stable `kid`.
@@ -181,6 +295,91 @@ mod tests {
             use std::os::unix::fs::PermissionsExt as _;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    fn issuer(seed: u8) -> TokenIssuer {
+        TokenIssuer::new(
+            SigningKey::from_bytes(&[seed; 32]),
+            "https://login.example".into(),
+            Duration::from_secs(300),
+        )
+    }
+
+    fn alice() -> UserProfile {
+        UserProfile {
+            id: "u1".into(),
+            username: "alice".into(),
+            display_name: "Alice".into(),
+            avatar_url: None,
+        }
+    }
+
+    #[test]
+    fn an_issued_token_verifies_with_its_claims() {
+        let issuer = issuer(1);
+        let now = OffsetDateTime::now_utc();
+        let token = issuer.issue(&alice(), now);
+        let verified = issuer.verify(&token.jwt, now).unwrap();
+        assert_eq!(verified.subject, "u1");
+        assert_eq!(verified.jti, token.jti);
+        assert_eq!(verified.expires_at, token.expires_at);
+        assert_eq!(
+            token.expires_at.unix_timestamp(),
+            now.unix_timestamp() + 300
+        );
+    }
+
+    #[test]
+    fn a_token_of_another_key_or_issuer_is_refused() {
+        let now = OffsetDateTime::now_utc();
+        let foreign = issuer(2).issue(&alice(), now).jwt;
+        assert_eq!(
+            issuer(1).verify(&foreign, now),
+            Err(TokenError::BadSignature)
+        );
+        let same_key_other_issuer = TokenIssuer::new(
+            SigningKey::from_bytes(&[1; 32]),
+            "https://evil.example".into(),
+            Duration::from_secs(300),
+        )
+        .issue(&alice(), now)
+        .jwt;
+        assert_eq!(
+            issuer(1).verify(&same_key_other_issuer, now),
+            Err(TokenError::WrongIssuer)
+        );
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let issuer = issuer(1);
+        let then = OffsetDateTime::now_utc() - Duration::from_secs(301);
+        let token = issuer.issue(&alice(), then).jwt;
+        assert_eq!(
+            issuer.verify(&token, OffsetDateTime::now_utc()),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_tampered_or_unsigned_token_is_refused() {
+        let issuer = issuer(1);
+        let now = OffsetDateTime::now_utc();
+        let token = issuer.issue(&alice(), now).jwt;
+        let parts: Vec<&str> = token.split('.').collect();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        let mut forged = claims.clone();
+        forged["sub"] = "u2".into();
+        let forged = URL_SAFE_NO_PAD.encode(forged.to_string());
+        let swapped = format!("{}.{forged}.{}", parts[0], parts[2]);
+        assert_eq!(issuer.verify(&swapped, now), Err(TokenError::BadSignature));
+        let none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let unsigned = format!("{none}.{}.", parts[1]);
+        assert_eq!(issuer.verify(&unsigned, now), Err(TokenError::BadSignature));
+        for garbage in ["", "a.b", "a.b.c.d", "!!.!!.!!", &"a".repeat(5000)] {
+            assert_eq!(issuer.verify(garbage, now), Err(TokenError::Malformed));
         }
     }
 

@@ -11,7 +11,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use qrlogin_core::{Origin, SessionToken, TicketUser, UserId, UserProfile};
+use qrlogin_core::{AppSessionInfo, Origin, SessionToken, TicketUser, UserId, UserProfile};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
@@ -101,6 +101,10 @@ pub struct User {
 pub struct AppSession {
     pub id: String,
     pub user: User,
+    /// The name the app gave at sign-in ("Pixel 8").
+    pub device_name: String,
+    /// The user's switch for QR sign-in (read fresh with every request).
+    pub qr_login_enabled: bool,
 }
 
 #[derive(Clone)]
@@ -203,6 +207,10 @@ impl Users {
             return Ok(false);
         };
         let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sign_ins WHERE user_id = $1")
+            .bind(&user.id.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM app_sessions WHERE user_id = $1")
             .bind(&user.id.0)
             .execute(&mut *tx)
@@ -262,7 +270,10 @@ impl Users {
     /// The live session for a bearer token; records its use.
     pub async fn session(&self, token: &SessionToken) -> Result<Option<AppSession>, UserError> {
         let row = sqlx::query(
-            "SELECT s.id AS session_id, u.id, u.username, u.display_name, u.avatar_url
+            "SELECT s.id AS session_id, s.device_name, u.id, u.username, u.display_name,
+                    u.avatar_url,
+                    -- sqlx's Any driver reads no SQLite BOOLEAN: answer 0/1 on both.
+                    CASE WHEN u.qr_login_enabled THEN 1 ELSE 0 END AS qr_login_enabled
              FROM app_sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL",
         )
@@ -273,6 +284,8 @@ impl Users {
         let session = AppSession {
             id: row.try_get("session_id")?,
             user: user_from_row(&row)?,
+            device_name: row.try_get("device_name")?,
+            qr_login_enabled: row.try_get::<i64, _>("qr_login_enabled")? != 0,
         };
         // At most one write a minute per session, so busy apps do not
         // serialize on the database's write lock.
@@ -296,6 +309,69 @@ impl Users {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The user's live (not revoked) app sessions, newest first; `current`
+    /// marks `current_session`.
+    pub async fn sessions(
+        &self,
+        user: &UserId,
+        current_session: &str,
+    ) -> Result<Vec<AppSessionInfo>, UserError> {
+        let rows = sqlx::query(
+            "SELECT id, device_name, created_at, last_used_at FROM app_sessions
+             WHERE user_id = $1 AND revoked_at IS NULL
+             ORDER BY created_at DESC, last_used_at DESC, id",
+        )
+        .bind(&user.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                Ok(AppSessionInfo {
+                    current: id == current_session,
+                    id,
+                    device_name: row.try_get("device_name")?,
+                    created_at: from_secs(row.try_get("created_at")?)?,
+                    last_used_at: from_secs(row.try_get("last_used_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of `user`'s live sessions. False when `session_id` is
+    /// not a live session of theirs (someone else's looks the same).
+    pub async fn revoke_own(&self, user: &UserId, session_id: &str) -> Result<bool, UserError> {
+        let done = sqlx::query(
+            "UPDATE app_sessions SET revoked_at = $1
+             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now_secs())
+        .bind(session_id)
+        .bind(&user.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Turns QR sign-in on or off for `user`.
+    pub async fn set_qr_login_enabled(
+        &self,
+        user: &UserId,
+        enabled: bool,
+    ) -> Result<(), UserError> {
+        sqlx::query("UPDATE users SET qr_login_enabled = $1 WHERE id = $2")
+            .bind(enabled)
+            .bind(&user.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The QR sign-ins of these users' accounts (same database).
+    pub fn sign_ins(&self) -> crate::sign_ins::SignIns {
+        crate::sign_ins::SignIns::new(self.pool.clone())
     }
 
     /// Checks that the database answers.
@@ -367,6 +443,12 @@ fn normalize_username(username: &str) -> Result<String, UserError> {
 
 fn now_secs() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A stored Unix-seconds time.
+pub(crate) fn from_secs(secs: i64) -> Result<OffsetDateTime, UserError> {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .map_err(|e| UserError::Database(sqlx::Error::Decode(Box::new(e))))
 }
 
 async fn hash_password(password: String) -> Result<String, UserError> {

@@ -7,13 +7,14 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use qrlogin_core::{
     ApiError, ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse, SiteInfo,
-    StatusResponse, UserProfile,
+    StatusResponse, TicketStatus, UserProfile,
 };
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, AppAuth, TicketPath};
 use crate::requester::{client_ip, same_network};
+use crate::routes::account;
 
 /// Sign the app in: `{username, password, device_name}` → `{token, user}`.
 #[utoipa::path(post, path = "/api/v1/app/sessions", tag = "app",
@@ -70,6 +71,7 @@ pub async fn sign_out(
     params(("id" = String, Path, description = "ticket id")),
     responses((status = 200, description = "scanned; who is asking", body = ScanResponse),
         (status = 401, description = "unauthorized", body = ApiError),
+        (status = 403, description = "qr_login_disabled: the user turned QR sign-in off", body = ApiError),
         (status = 429, description = "rate_limited", body = ApiError),
         (status = 409, description = "already_scanned, already_confirmed, already_consumed, cancelled", body = ApiError),
         (status = 410, description = "expired", body = ApiError)))]
@@ -81,6 +83,7 @@ pub async fn scan(
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<ScanResponse>> {
     state.limits.app_action(&session.id)?;
+    account::require_qr_login(&session)?;
     let scanner_ip = client_ip(&headers, peer, state.settings.trust_proxy);
     let user = state.users.ticket_user(&session.user);
     let ticket = state.tickets.apply(&id, Event::Scan { user }).await?;
@@ -102,7 +105,7 @@ pub async fn scan(
 #[utoipa::path(post, path = "/api/v1/qr/{id}/confirm", tag = "app",
     params(("id" = String, Path, description = "ticket id")),
     responses((status = 200, description = "the new status", body = StatusResponse),
-        (status = 403, description = "not_yours", body = ApiError),
+        (status = 403, description = "not_yours, qr_login_disabled", body = ApiError),
         (status = 429, description = "rate_limited", body = ApiError),
         (status = 409, description = "not_scanned, cancelled, already_consumed", body = ApiError),
         (status = 410, description = "expired", body = ApiError)))]
@@ -112,11 +115,16 @@ pub async fn confirm(
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<StatusResponse>> {
     state.limits.app_action(&session.id)?;
+    account::require_qr_login(&session)?;
     let event = Event::Confirm {
-        user: session.user.id,
+        user: session.user.id.clone(),
         code: None,
     };
     let ticket = state.tickets.apply(&id, event).await?;
+    if ticket.status() == TicketStatus::Confirmed {
+        let sign_ins = state.users.sign_ins();
+        sign_ins.record_confirmation(&ticket, &session).await?;
+    }
     Ok(ApiJson(StatusResponse {
         status: ticket.status(),
     }))

@@ -2,10 +2,12 @@
 //! from the same declarations, and the layers around them (CORS on the web
 //! side only, body limit, security headers, metrics, tracing).
 
+pub mod account;
 pub mod app;
 pub mod ops;
 pub mod pages;
 pub mod web;
+pub mod web_token;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -102,6 +104,15 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(app::scan))
         .routes(routes!(app::confirm))
         .routes(routes!(app::cancel))
+        .routes(routes!(account::sessions))
+        .routes(routes!(account::revoke_session))
+        .routes(routes!(account::sign_ins))
+        .routes(routes!(account::revoke_sign_in))
+        .routes(routes!(account::settings, account::update_settings))
+        .route_layer(middleware::from_fn(request_timeout));
+    let web_token = OpenApiRouter::new()
+        .routes(routes!(web_token::me))
+        .routes(routes!(web_token::revoked))
         .route_layer(middleware::from_fn(request_timeout));
     let ops = OpenApiRouter::new()
         .routes(routes!(ops::healthz))
@@ -112,10 +123,11 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(web)
         .merge(app)
+        .merge(web_token)
         .merge(ops)
 }
 
-/// CORS for the web-side calls (create, status, events, exchange, abort),
+/// CORS for the web-side calls (create, status, events, exchange, abort, me, revoked),
 /// for the configured origins only; app-side calls never get CORS headers.
 /// Exposes `Date` so the SDK can correct for clock skew in its countdown.
 fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
@@ -140,8 +152,12 @@ fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
 }
 
 /// True for the paths of the web-side API: `/api/v1/qr`, `/api/v1/qr/{id}`,
-/// `/api/v1/qr/{id}/events` and `/api/v1/qr/{id}/exchange`.
+/// `/api/v1/qr/{id}/events`, `/api/v1/qr/{id}/exchange`, `/api/v1/web/me`
+/// and `/api/v1/web/revoked`.
 fn is_web_side(path: &str) -> bool {
+    if matches!(path, "/api/v1/web/me" | "/api/v1/web/revoked") {
+        return true;
+    }
     let Some(rest) = path.strip_prefix("/api/v1/qr") else {
         return false;
     };
@@ -211,6 +227,8 @@ mod tests {
             "/api/v1/qr/abc",
             "/api/v1/qr/abc/events",
             "/api/v1/qr/abc/exchange",
+            "/api/v1/web/me",
+            "/api/v1/web/revoked",
         ] {
             assert!(is_web_side(web), "{web}");
         }
@@ -222,6 +240,10 @@ mod tests {
             "/api/v1/qr/abc/cancel",
             "/api/v1/qr/abc/events/x",
             "/api/v1/app/sessions",
+            "/api/v1/app/sign-ins",
+            "/api/v1/app/settings",
+            "/api/v1/web/me/x",
+            "/api/v1/web",
             "/healthz",
         ] {
             assert!(!is_web_side(other), "{other}");

@@ -109,14 +109,22 @@ pub async fn exchange(
     State(state): State<AppState>,
     PageAuth(access): PageAuth,
 ) -> AppResult<ApiJson<ExchangeResponse>> {
-    let ticket_user = state.tickets.exchange(&access).await?;
+    let (ticket_user, requester) = state.tickets.exchange(&access).await?;
     let user = state
         .users
         .get(&ticket_user.id)
         .await?
         .ok_or_else(|| AppError::not_found("the user who confirmed no longer exists"))?;
     let profile = state.users.profile(&user);
-    let token = state.tokens.issue(&profile, OffsetDateTime::now_utc());
+    let now = OffsetDateTime::now_utc();
+    let token = state.tokens.issue(&profile, now);
+    // Recorded before the token leaves: a sign-in the user cannot see and
+    // revoke is never handed out.
+    state
+        .users
+        .sign_ins()
+        .record_exchange(&access.id, &user.id, &requester, &token, now)
+        .await?;
     Ok(ApiJson(ExchangeResponse {
         access_token: token.jwt,
         token_type: "Bearer".into(),

@@ -180,7 +180,7 @@ async fn wrong_method_is_method_not_allowed_json() {
     assert_error(response, 405, ErrorCode::MethodNotAllowed).await;
     let response = app
         .client
-        .get(app.url("/api/v1/app/sessions"))
+        .put(app.url("/api/v1/app/sessions"))
         .send()
         .await
         .unwrap();

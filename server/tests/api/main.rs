@@ -13,6 +13,8 @@ mod ops;
 mod races;
 mod rate_limit;
 mod redis_store;
+mod sessions;
+mod sign_ins;
 mod store;
 mod usenix_flaws;
 

@@ -86,7 +86,7 @@ async fn signing_key_survives_a_restart() {
 }
 
 /// Every route of the contract, as (method, OpenAPI path).
-const CONTRACT: [(&str, &str); 15] = [
+const CONTRACT: [(&str, &str); 23] = [
     ("post", "/api/v1/qr"),
     ("get", "/api/v1/qr/{id}"),
     ("delete", "/api/v1/qr/{id}"),
@@ -98,6 +98,14 @@ const CONTRACT: [(&str, &str); 15] = [
     ("post", "/api/v1/qr/{id}/scan"),
     ("post", "/api/v1/qr/{id}/confirm"),
     ("post", "/api/v1/qr/{id}/cancel"),
+    ("get", "/api/v1/app/sessions"),
+    ("delete", "/api/v1/app/sessions/{id}"),
+    ("get", "/api/v1/app/sign-ins"),
+    ("post", "/api/v1/app/sign-ins/{id}/revoke"),
+    ("get", "/api/v1/app/settings"),
+    ("patch", "/api/v1/app/settings"),
+    ("get", "/api/v1/web/me"),
+    ("get", "/api/v1/web/revoked"),
     ("get", "/healthz"),
     ("get", "/metrics"),
     ("get", "/.well-known/jwks.json"),
@@ -131,6 +139,11 @@ async fn openapi_lists_every_api_route() {
         "ExchangeResponse",
         "SignInRequest",
         "ScanResponse",
+        "SessionList",
+        "SignInList",
+        "RevokeResponse",
+        "AccountSettings",
+        "RevocationList",
         "ApiError",
     ] {
         assert!(schemas.contains_key(dto), "schema {dto} missing");
