@@ -15,6 +15,7 @@ pub mod metrics;
 mod random;
 pub mod requester;
 pub mod routes;
+mod serve;
 pub mod server;
 pub mod sign_ins;
 pub mod store;

@@ -164,11 +164,9 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
         shutdown: shutdown.clone(),
     };
 
-    let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let router = app(state.clone());
     let task = tokio::spawn(async move {
-        let result = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
+        let result = crate::serve::serve(listener, router, shutdown).await;
         if let Some(sweeper) = sweeper {
             sweeper.abort();
         }

@@ -96,7 +96,8 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(create)
         .routes(routes!(web::status, web::abort))
         .routes(routes!(web::events))
-        .routes(routes!(web::exchange));
+        .routes(routes!(web::exchange))
+        .route_layer(middleware::from_fn(request_timeout_unless_waiting));
     let app = OpenApiRouter::new()
         .routes(routes!(app::sign_in))
         .routes(routes!(app::me))
@@ -190,6 +191,16 @@ async fn request_timeout(request: Request, next: Next) -> Response {
             "the server took too long to answer, try again shortly",
         )
         .into_response(),
+    }
+}
+
+/// [`request_timeout`] for the web side's quick calls (create, exchange,
+/// abort); its GETs may wait on purpose (long-poll, event stream).
+async fn request_timeout_unless_waiting(request: Request, next: Next) -> Response {
+    if request.method() == Method::GET {
+        next.run(request).await
+    } else {
+        request_timeout(request, next).await
     }
 }
 

@@ -15,6 +15,7 @@ mod rate_limit;
 mod redis_store;
 mod sessions;
 mod sign_ins;
+mod slow_clients;
 mod store;
 mod usenix_flaws;
 

@@ -251,6 +251,27 @@ async fn a_redis_that_stops_answering_yields_503_within_the_timeout_not_a_hang()
     assert_json_error(response, 503, "service_unavailable").await;
     assert!(took < FAILURE_BOUND, "503 took {took:?}");
     eprintln!("503 with Redis frozen after {took:?}");
+    for (what, request) in [
+        ("create", client.post(server.url("/api/v1/qr"))),
+        (
+            "exchange",
+            client
+                .post(server.url(&format!("/api/v1/qr/{}/exchange", ticket.id)))
+                .bearer_auth(ticket.poll_secret.expose()),
+        ),
+        (
+            "abort",
+            client
+                .delete(server.url(&format!("/api/v1/qr/{}", ticket.id)))
+                .bearer_auth(ticket.poll_secret.expose()),
+        ),
+    ] {
+        let started = Instant::now();
+        let response = request.send().await.unwrap();
+        let took = started.elapsed();
+        assert_json_error(response, 503, "service_unavailable").await;
+        assert!(took < FAILURE_BOUND, "{what}: 503 took {took:?}");
+    }
     let health = client.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
 
