@@ -285,4 +285,37 @@ async fn cors_allows_configured_origins_on_the_web_side_only() {
             .headers()
             .contains_key("access-control-allow-origin")
     );
+
+    // The signed-in page asks who it is, and a relying party for the
+    // revocation list, from the allowed origin.
+    for path in ["/api/v1/web/me", "/api/v1/web/revoked"] {
+        let preflight = app
+            .client
+            .request(reqwest::Method::OPTIONS, app.url(path))
+            .header("origin", "https://shop.example")
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+            .await
+            .unwrap();
+        assert!(preflight.status().is_success(), "{path}");
+        assert_eq!(
+            preflight.headers()["access-control-allow-origin"],
+            "https://shop.example",
+            "{path}"
+        );
+    }
+    let settings = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/app/settings"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "PATCH")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !settings
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
 }
