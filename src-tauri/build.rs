@@ -12,6 +12,12 @@ const COMMANDS: &[&str] = &[
     "begin_login",
     "confirm_login",
     "cancel_login",
+    "list_sessions",
+    "revoke_session",
+    "list_sign_ins",
+    "revoke_sign_in",
+    "account_settings",
+    "set_qr_login",
 ];
 
 fn main() {

@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use qrlogin_core::{
-    ApiError, LoginQr, Origin, ScanResponse, SessionToken, SignInRequest, SignInResponse,
-    StatusResponse, UserProfile,
+    AccountSettings, ApiError, LoginQr, Origin, RevokeResponse, ScanResponse, SessionList,
+    SessionToken, SignInList, SignInRequest, SignInResponse, StatusResponse, UserProfile,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -121,6 +121,65 @@ impl ApiClient {
         self.ticket_call(token, qr, "cancel").await
     }
 
+    /// `GET /api/v1/app/sessions`: the user's signed-in apps, newest first.
+    pub async fn sessions(&self, token: &SessionToken) -> Result<SessionList, ClientError> {
+        let req = self
+            .request(Method::GET, "/api/v1/app/sessions")
+            .bearer_auth(token.expose());
+        self.send_json(req).await
+    }
+
+    /// `DELETE /api/v1/app/sessions/{id}`: signs that app out.
+    pub async fn revoke_session(&self, token: &SessionToken, id: &str) -> Result<(), ClientError> {
+        let id = plain_id(id)?;
+        let req = self
+            .request(Method::DELETE, &format!("/api/v1/app/sessions/{id}"))
+            .bearer_auth(token.expose());
+        self.send_empty(req).await
+    }
+
+    /// `GET /api/v1/app/sign-ins`: the user's web sign-ins by QR code.
+    pub async fn sign_ins(&self, token: &SessionToken) -> Result<SignInList, ClientError> {
+        let req = self
+            .request(Method::GET, "/api/v1/app/sign-ins")
+            .bearer_auth(token.expose());
+        self.send_json(req).await
+    }
+
+    /// `POST /api/v1/app/sign-ins/{id}/revoke` ("Was this you? — No").
+    pub async fn revoke_sign_in(
+        &self,
+        token: &SessionToken,
+        ticket_id: &str,
+    ) -> Result<RevokeResponse, ClientError> {
+        let id = plain_id(ticket_id)?;
+        let req = self
+            .request(Method::POST, &format!("/api/v1/app/sign-ins/{id}/revoke"))
+            .bearer_auth(token.expose());
+        self.send_json(req).await
+    }
+
+    /// `GET /api/v1/app/settings`.
+    pub async fn settings(&self, token: &SessionToken) -> Result<AccountSettings, ClientError> {
+        let req = self
+            .request(Method::GET, "/api/v1/app/settings")
+            .bearer_auth(token.expose());
+        self.send_json(req).await
+    }
+
+    /// `PATCH /api/v1/app/settings`.
+    pub async fn update_settings(
+        &self,
+        token: &SessionToken,
+        settings: &AccountSettings,
+    ) -> Result<AccountSettings, ClientError> {
+        let req = self
+            .request(Method::PATCH, "/api/v1/app/settings")
+            .bearer_auth(token.expose())
+            .json(settings);
+        self.send_json(req).await
+    }
+
     /// Refuses a code from any origin but this client's server.
     pub fn check_origin(&self, qr: &LoginQr) -> Result<(), ClientError> {
         if qr.is_from(&self.server) {
@@ -215,6 +274,23 @@ impl ApiClient {
     }
 }
 
+/// Session and sign-in ids go into a URL path: only plain id characters
+/// pass (no `/`, `..`, `?`, nor `current`), so an id can never reach another
+/// endpoint; anything else is no id of the user's, refused without a request.
+fn plain_id(id: &str) -> Result<&str, ClientError> {
+    let plain = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && id != "current";
+    if plain {
+        Ok(id)
+    } else {
+        Err(ClientError::NotFound)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +322,20 @@ mod tests {
         ] {
             assert_eq!(err.kind(), crate::ErrorKind::ForeignOrigin);
         }
+    }
+
+    #[tokio::test]
+    async fn ids_that_are_not_plain_are_refused_without_a_request() {
+        let client = ApiClient::new(Origin::parse("http://127.0.0.1:9").unwrap()).unwrap();
+        let token = SessionToken::from_random_bytes([1; 32]);
+        for id in ["", "current", "../me", "a/b", "x?y=1", "a b", "%2e%2e"] {
+            let err = client.revoke_session(&token, id).await.unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::NotFound, "{id:?}");
+            let err = client.revoke_sign_in(&token, id).await.unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::NotFound, "{id:?}");
+        }
+        // A plain id is sent (and here fails to connect).
+        let err = client.revoke_session(&token, "s_1-A").await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::ServerUnreachable);
     }
 }

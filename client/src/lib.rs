@@ -49,4 +49,7 @@ pub use error::{ClientError, ErrorKind};
 pub use session::{LoginRequest, Session, SignOutOutcome};
 pub use store::{FileTokenStore, KeyringStore, MemoryTokenStore, TokenStore};
 
-pub use qrlogin_core::{LoginQr, Origin, RequesterInfo, UserProfile};
+pub use qrlogin_core::{
+    AccountSettings, AppSessionInfo, LoginQr, Origin, RequesterInfo, RevokeOutcome, SignInRecord,
+    UserProfile,
+};

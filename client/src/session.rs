@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use qrlogin_core::{LoginQr, Origin, RequesterInfo, SessionToken, UserProfile};
+use qrlogin_core::{
+    AccountSettings, AppSessionInfo, LoginQr, Origin, RequesterInfo, RevokeOutcome, SessionToken,
+    SignInRecord, UserProfile,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -177,6 +180,49 @@ impl Session {
     /// Refuses the sign-in.
     pub async fn cancel(&self, request: &LoginRequest) -> Result<(), ClientError> {
         self.api.cancel(&self.token, &request.qr).await.map(drop)
+    }
+
+    /// The user's signed-in apps (this one has `current: true`), newest
+    /// first.
+    pub async fn list_sessions(&self) -> Result<Vec<AppSessionInfo>, ClientError> {
+        Ok(self.api.sessions(&self.token).await?.sessions)
+    }
+
+    /// Signs another app of this user out. To sign this one out, use
+    /// [`Session::sign_out`] (it also forgets the token here).
+    pub async fn revoke_session(&self, id: &str) -> Result<(), ClientError> {
+        self.api.revoke_session(&self.token, id).await
+    }
+
+    /// The user's web sign-ins by QR code (who, when, from where), newest
+    /// first.
+    pub async fn list_sign_ins(&self) -> Result<Vec<SignInRecord>, ClientError> {
+        Ok(self.api.sign_ins(&self.token).await?.sign_ins)
+    }
+
+    /// "Was this you? — No": signs out the browser of the sign-in with this
+    /// ticket id ([`RevokeOutcome::Revoked`]), or cancels it if the page has
+    /// not received its token yet ([`RevokeOutcome::Cancelled`]).
+    pub async fn revoke_sign_in(&self, ticket_id: &str) -> Result<RevokeOutcome, ClientError> {
+        Ok(self
+            .api
+            .revoke_sign_in(&self.token, ticket_id)
+            .await?
+            .outcome)
+    }
+
+    /// The account's settings (whether QR sign-in is on).
+    pub async fn settings(&self) -> Result<AccountSettings, ClientError> {
+        self.api.settings(&self.token).await
+    }
+
+    /// Turns signing in by QR code on or off for this account; returns the
+    /// settings as the server now has them.
+    pub async fn set_qr_login(&self, enabled: bool) -> Result<AccountSettings, ClientError> {
+        let wanted = AccountSettings {
+            qr_login_enabled: enabled,
+        };
+        self.api.update_settings(&self.token, &wanted).await
     }
 
     /// Revokes the token on the server, then deletes it and the account

@@ -2,7 +2,10 @@
 //! `qrlogin-client` or the camera thread; errors are [`AppError`]s.
 
 use qrlogin_client::decode::Decoder;
-use qrlogin_client::{Account, ClientError, LoginRequest, Session, SignOutOutcome, TokenStorage};
+use qrlogin_client::{
+    Account, AccountSettings, AppSessionInfo, ClientError, LoginRequest, RevokeOutcome, Session,
+    SignInRecord, SignOutOutcome, TokenStorage,
+};
 use tauri::async_runtime::spawn_blocking;
 use tauri::ipc::{Channel, InvokeBody, InvokeResponseBody, Request};
 use tauri::{AppHandle, Emitter, State};
@@ -140,6 +143,42 @@ pub async fn cancel_login(state: State<'_, AppState>) -> Result<&'static str> {
     let request = state.take_pending()?;
     state.session()?.cancel(&request).await?;
     Ok("cancelled")
+}
+
+/// The user's signed-in apps, newest first (this one has `current`).
+#[tauri::command]
+pub async fn list_sessions(state: State<'_, AppState>) -> Result<Vec<AppSessionInfo>> {
+    Ok(state.session()?.list_sessions().await?)
+}
+
+/// Signs another app of the user out (this one signs out with `sign_out`).
+#[tauri::command]
+pub async fn revoke_session(state: State<'_, AppState>, id: String) -> Result<()> {
+    Ok(state.session()?.revoke_session(&id).await?)
+}
+
+/// The user's web sign-ins by QR code, newest first.
+#[tauri::command]
+pub async fn list_sign_ins(state: State<'_, AppState>) -> Result<Vec<SignInRecord>> {
+    Ok(state.session()?.list_sign_ins().await?)
+}
+
+/// "Was this you? — No": signs out the browser of the sign-in with this
+/// ticket id, or stops it if the page has not collected its token yet.
+#[tauri::command]
+pub async fn revoke_sign_in(state: State<'_, AppState>, id: String) -> Result<RevokeOutcome> {
+    Ok(state.session()?.revoke_sign_in(&id).await?)
+}
+
+#[tauri::command]
+pub async fn account_settings(state: State<'_, AppState>) -> Result<AccountSettings> {
+    Ok(state.session()?.settings().await?)
+}
+
+/// Turns QR sign-in on or off for the account; returns the server's settings.
+#[tauri::command]
+pub async fn set_qr_login(state: State<'_, AppState>, enabled: bool) -> Result<AccountSettings> {
+    Ok(state.session()?.set_qr_login(enabled).await?)
 }
 
 /// How this device appears in the user's session list on the server.

@@ -1,7 +1,8 @@
 //! QR Login scanner app: a Tauri 2 shell over `qrlogin-client`.
 //!
 //! - [`commands`]: what the UI can invoke (sign in/out, camera, scan,
-//!   confirm/cancel), each a few lines over the client crate;
+//!   confirm/cancel, devices, QR sign-ins and "Was this you?", the QR
+//!   sign-in switch), each a few lines over the client crate;
 //! - [`camera`]: the [`camera::FrameSource`] trait, webcams (nokhwa) and
 //!   pictures as frames (`QRLOGIN_FAKE_CAMERA`), and the camera thread that
 //!   decodes them;
@@ -45,6 +46,12 @@ pub fn run() {
             commands::begin_login,
             commands::confirm_login,
             commands::cancel_login,
+            commands::list_sessions,
+            commands::revoke_session,
+            commands::list_sign_ins,
+            commands::revoke_sign_in,
+            commands::account_settings,
+            commands::set_qr_login,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
