@@ -8,8 +8,9 @@
 use std::time::Duration;
 
 use qrlogin_core::{
-    AccountSettings, ApiError, LoginQr, Origin, RevokeResponse, ScanResponse, SessionList,
-    SessionToken, SignInList, SignInRequest, SignInResponse, StatusResponse, UserProfile,
+    AccountSettings, ApiError, ConfirmRequest, LoginQr, Origin, RevokeResponse, ScanResponse,
+    SessionList, SessionToken, SignInList, SignInRequest, SignInResponse, StatusResponse,
+    UserProfile,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -103,13 +104,25 @@ impl ApiClient {
         self.ticket_call(token, qr, "scan").await
     }
 
-    /// `POST /api/v1/qr/{id}/confirm`.
+    /// `POST /api/v1/qr/{id}/confirm`, with the picked number when number
+    /// matching is on. Without a number no body is sent at all, so servers
+    /// that predate number matching keep working.
     pub async fn confirm(
         &self,
         token: &SessionToken,
         qr: &LoginQr,
+        verification_code: Option<&str>,
     ) -> Result<StatusResponse, ClientError> {
-        self.ticket_call(token, qr, "confirm").await
+        self.check_origin(qr)?;
+        let mut req = self
+            .request(Method::POST, &format!("/api/v1/qr/{}/confirm", qr.id))
+            .bearer_auth(token.expose());
+        if let Some(code) = verification_code {
+            req = req.json(&ConfirmRequest {
+                verification_code: Some(code.to_string()),
+            });
+        }
+        self.send_json(req).await
     }
 
     /// `POST /api/v1/qr/{id}/cancel`.
@@ -131,11 +144,13 @@ impl ApiClient {
 
     /// `DELETE /api/v1/app/sessions/{id}`: signs that app out.
     pub async fn revoke_session(&self, token: &SessionToken, id: &str) -> Result<(), ClientError> {
-        let id = plain_id(id)?;
+        let id = checked_id("session", id)?;
         let req = self
             .request(Method::DELETE, &format!("/api/v1/app/sessions/{id}"))
             .bearer_auth(token.expose());
-        self.send_empty(req).await
+        self.send_empty(req)
+            .await
+            .map_err(|e| unknown_id_if_not_found(e, "session", id))
     }
 
     /// `GET /api/v1/app/sign-ins`: the user's web sign-ins by QR code.
@@ -146,17 +161,20 @@ impl ApiClient {
         self.send_json(req).await
     }
 
-    /// `POST /api/v1/app/sign-ins/{id}/revoke` ("Was this you? — No").
+    /// `POST /api/v1/app/sign-ins/{id}/revoke` ("Was this you? — No"): signs
+    /// that browser out, or cancels the sign-in if it has not finished.
     pub async fn revoke_sign_in(
         &self,
         token: &SessionToken,
         ticket_id: &str,
     ) -> Result<RevokeResponse, ClientError> {
-        let id = plain_id(ticket_id)?;
+        let id = checked_id("sign-in", ticket_id)?;
         let req = self
             .request(Method::POST, &format!("/api/v1/app/sign-ins/{id}/revoke"))
             .bearer_auth(token.expose());
-        self.send_json(req).await
+        self.send_json(req)
+            .await
+            .map_err(|e| unknown_id_if_not_found(e, "sign-in", id))
     }
 
     /// `GET /api/v1/app/settings`.
@@ -275,9 +293,11 @@ impl ApiClient {
 }
 
 /// Session and sign-in ids go into a URL path: only plain id characters
-/// pass (no `/`, `..`, `?`, nor `current`), so an id can never reach another
-/// endpoint; anything else is no id of the user's, refused without a request.
-fn plain_id(id: &str) -> Result<&str, ClientError> {
+/// (letters, digits, `-`, `_`) pass, so an id typed by a person can never
+/// reach another endpoint (`..`, `/`, `current`, `?`). Anything else cannot
+/// be one of the user's ids, and is refused without a request.
+fn checked_id<'a>(what: &str, id: &'a str) -> Result<&'a str, ClientError> {
+    let id = id.trim();
     let plain = !id.is_empty()
         && id.len() <= 128
         && id
@@ -287,7 +307,20 @@ fn plain_id(id: &str) -> Result<&str, ClientError> {
     if plain {
         Ok(id)
     } else {
-        Err(ClientError::NotFound)
+        Err(ClientError::UnknownId {
+            what: what.into(),
+            id: id.into(),
+        })
+    }
+}
+
+fn unknown_id_if_not_found(err: ClientError, what: &str, id: &str) -> ClientError {
+    match err {
+        ClientError::NotFound => ClientError::UnknownId {
+            what: what.into(),
+            id: id.into(),
+        },
+        other => other,
     }
 }
 
@@ -317,7 +350,8 @@ mod tests {
         let token = SessionToken::from_random_bytes([1; 32]);
         for err in [
             client.scan(&token, &qr).await.unwrap_err(),
-            client.confirm(&token, &qr).await.unwrap_err(),
+            client.confirm(&token, &qr, None).await.unwrap_err(),
+            client.confirm(&token, &qr, Some("42")).await.unwrap_err(),
             client.cancel(&token, &qr).await.unwrap_err(),
         ] {
             assert_eq!(err.kind(), crate::ErrorKind::ForeignOrigin);
@@ -330,9 +364,9 @@ mod tests {
         let token = SessionToken::from_random_bytes([1; 32]);
         for id in ["", "current", "../me", "a/b", "x?y=1", "a b", "%2e%2e"] {
             let err = client.revoke_session(&token, id).await.unwrap_err();
-            assert_eq!(err.kind(), crate::ErrorKind::NotFound, "{id:?}");
+            assert_eq!(err.kind(), crate::ErrorKind::UnknownId, "{id:?}");
             let err = client.revoke_sign_in(&token, id).await.unwrap_err();
-            assert_eq!(err.kind(), crate::ErrorKind::NotFound, "{id:?}");
+            assert_eq!(err.kind(), crate::ErrorKind::UnknownId, "{id:?}");
         }
         // A plain id is sent (and here fails to connect).
         let err = client.revoke_session(&token, "s_1-A").await.unwrap_err();

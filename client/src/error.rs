@@ -32,6 +32,10 @@ pub enum ErrorKind {
     Cancelled,
     NotFound,
     QrLoginDisabled,
+    WrongVerificationCode,
+    VerificationRequired,
+    TokenRevoked,
+    UnknownId,
     RateLimited,
     Rejected,
 }
@@ -63,6 +67,10 @@ impl ErrorKind {
             Cancelled => "cancelled",
             NotFound => "not_found",
             QrLoginDisabled => "qr_login_disabled",
+            WrongVerificationCode => "wrong_verification_code",
+            VerificationRequired => "verification_required",
+            TokenRevoked => "token_revoked",
+            UnknownId => "unknown_id",
             RateLimited => "rate_limited",
             Rejected => "rejected",
         }
@@ -160,8 +168,30 @@ pub enum ClientError {
     )]
     NotFound,
 
-    #[error("Signing in with a QR code is turned off for this account ({message}).")]
+    #[error(
+        "Signing in with a QR code is turned off for this account, so the sign-in was refused. Turn it back on in the settings (command line: `qrlogin qr-login on`), then scan again."
+    )]
     QrLoginDisabled { message: String },
+
+    #[error(
+        "The number you picked is not the one the sign-in page shows, so the sign-in was cancelled. If you are signing in yourself, reload the page and scan the new code; if you are not, someone may be trying to get into your account: do not scan their codes."
+    )]
+    WrongVerificationCode,
+
+    #[error(
+        "This sign-in needs the number shown on the sign-in page: pick the one the page shows among the three choices, then confirm."
+    )]
+    VerificationRequired,
+
+    #[error(
+        "This sign-in on {server} was revoked (signed out from another device or by you). Sign in again."
+    )]
+    TokenRevoked { server: String },
+
+    #[error(
+        "There is no {what} \"{id}\" on your account: it may have ended or been revoked already. Use an id from the list."
+    )]
+    UnknownId { what: String, id: String },
 
     #[error("Too many attempts. Wait a minute, then try again.")]
     RateLimited,
@@ -197,6 +227,10 @@ impl ClientError {
             E::Cancelled => K::Cancelled,
             E::NotFound => K::NotFound,
             E::QrLoginDisabled { .. } => K::QrLoginDisabled,
+            E::WrongVerificationCode => K::WrongVerificationCode,
+            E::VerificationRequired => K::VerificationRequired,
+            E::TokenRevoked { .. } => K::TokenRevoked,
+            E::UnknownId { .. } => K::UnknownId,
             E::RateLimited => K::RateLimited,
             E::Rejected { .. } => K::Rejected,
         }
@@ -221,6 +255,9 @@ impl ClientError {
             C::QrLoginDisabled => Self::QrLoginDisabled {
                 message: body.message,
             },
+            C::WrongVerificationCode => Self::WrongVerificationCode,
+            C::VerificationRequired => Self::VerificationRequired,
+            C::TokenRevoked => Self::TokenRevoked { server },
             C::RateLimited => Self::RateLimited,
             C::Internal | C::ServiceUnavailable => Self::ServerError {
                 server,
@@ -306,11 +343,44 @@ mod tests {
             (500, ErrorCode::Internal, ErrorKind::ServerError),
             (503, ErrorCode::Unknown, ErrorKind::ServerError),
             (400, ErrorCode::InvalidTicketId, ErrorKind::Rejected),
+            (
+                403,
+                ErrorCode::WrongVerificationCode,
+                ErrorKind::WrongVerificationCode,
+            ),
+            (
+                400,
+                ErrorCode::VerificationRequired,
+                ErrorKind::VerificationRequired,
+            ),
+            (401, ErrorCode::TokenRevoked, ErrorKind::TokenRevoked),
+            (403, ErrorCode::QrLoginDisabled, ErrorKind::QrLoginDisabled),
         ];
         for (status, code, kind) in cases {
             let err = ClientError::from_api(&server(), status, ApiError::new(code, "m"));
             assert_eq!(err.kind(), kind, "{code}");
         }
+    }
+
+    #[test]
+    fn security_refusals_say_what_happened_and_what_to_do() {
+        let wrong = ClientError::WrongVerificationCode.to_string();
+        assert!(wrong.contains("cancelled"), "{wrong}");
+        assert!(
+            wrong.contains("not the one the sign-in page shows"),
+            "{wrong}"
+        );
+        let off = ClientError::QrLoginDisabled {
+            message: "m".into(),
+        }
+        .to_string();
+        assert!(off.contains("turned off"), "{off}");
+        assert!(off.contains("qrlogin qr-login on"), "{off}");
+        let revoked =
+            ClientError::from_api(&server(), 401, ApiError::new(ErrorCode::TokenRevoked, "m"))
+                .to_string();
+        assert!(revoked.contains("revoked"), "{revoked}");
+        assert!(revoked.contains("Sign in again"), "{revoked}");
     }
 
     #[test]

@@ -15,12 +15,22 @@
 //!     refuses any code that is not a login code of the signed-in server
 //!     **before any request**, then tells the server and returns a
 //!     [`LoginRequest`] (who is asking: browser, OS, IP, time; the deadline);
-//!   - [`Session::confirm`] / [`Session::cancel`] answer it;
+//!     The request also carries the site's name, whether the browser is on
+//!     the same network as this device (with the warning text,
+//!     [`LoginRequest::different_network_warning`]) and, with number
+//!     matching on, the three `verification_choices`;
+//!   - [`Session::confirm`]`(request, picked_number)` / [`Session::cancel`]
+//!     answer it;
+//!   - [`Session::list_sessions`] / [`Session::revoke_session`] (the user's
+//!     signed-in apps), [`Session::list_sign_ins`] /
+//!     [`Session::revoke_sign_in`] (web sign-ins by QR, "Was this you?"),
+//!     [`Session::settings`] / [`Session::set_qr_login`];
 //!   - [`Session::sign_out`] revokes the token on the server and deletes it
 //!     and the account file here (locally even when the server is
 //!     unreachable; the [`SignOutOutcome`] says so).
 //! - [`ApiClient`] — the typed HTTP calls (sign in/out, me, scan, confirm,
-//!   cancel) of one server; reqwest with rustls, no redirects, timeouts.
+//!   cancel, sessions, sign-ins, settings) of one server; reqwest with
+//!   rustls, no redirects, timeouts.
 //! - [`ClientError`] — every failure, with [`ClientError::kind`] (an
 //!   [`ErrorKind`] the UI branches on) and a `Display` message for people;
 //!   serializes as `{"kind": …, "message": …}` so a Tauri command can return

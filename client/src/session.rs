@@ -2,6 +2,7 @@
 //! confirm/cancel flow on top of [`ApiClient`]. Both the Tauri app and the
 //! `qrlogin` binary use only this.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use qrlogin_core::{
@@ -34,14 +35,44 @@ pub struct LoginRequest {
     /// The scanned code (`https://<origin>/q/<id>`).
     #[serde(with = "login_qr_text")]
     pub qr: LoginQr,
-    /// The site the person is signing in to (the code's origin, which is
-    /// always the server this session is signed in to).
+    /// The origin of the site the person is signing in to (the code's
+    /// origin, which is always the server this session is signed in to).
     pub site: String,
+    /// The site's name as the server gives it (`--site-name`, by default the
+    /// host), for "Sign in to <name>?".
+    pub site_name: String,
     /// The browser that shows the code.
     pub requester: RequesterInfo,
     /// Deadline for Confirm or Cancel.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// This device's address as the server sees it.
+    pub scanner_ip: IpAddr,
+    /// False when the browser is on another network than this device: show
+    /// [`LoginRequest::different_network_warning`].
+    pub same_network: bool,
+    /// With number matching on: three numbers, one of them shown on the
+    /// page. [`Session::confirm`] then needs the one the person picks.
+    #[serde(default)]
+    pub verification_choices: Option<[String; 3]>,
+}
+
+impl LoginRequest {
+    /// The warning to show when the browser is on another network than this
+    /// device (`None` when it is on the same one).
+    pub fn different_network_warning(&self) -> Option<String> {
+        (!self.same_network).then(|| {
+            format!(
+                "Warning: this sign-in request comes from a different network ({}) than this device ({}). If you did not just open this page yourself, cancel.",
+                self.requester.ip, self.scanner_ip
+            )
+        })
+    }
+
+    /// Whether confirming needs the number the page shows.
+    pub fn needs_verification_code(&self) -> bool {
+        self.verification_choices.is_some()
+    }
 }
 
 /// What [`Session::sign_out`] managed to do.
@@ -166,15 +197,38 @@ impl Session {
         let scan = self.api.scan(&self.token, &qr).await?;
         Ok(LoginRequest {
             site: qr.origin.to_string(),
+            site_name: scan.site.name,
             qr,
             requester: scan.requester,
             expires_at: scan.expires_at,
+            scanner_ip: scan.scanner_ip,
+            same_network: scan.same_network,
+            verification_choices: scan.verification_choices,
         })
     }
 
     /// Confirms the sign-in: the browser that shows the code is signed in.
-    pub async fn confirm(&self, request: &LoginRequest) -> Result<(), ClientError> {
-        self.api.confirm(&self.token, &request.qr).await.map(drop)
+    ///
+    /// With number matching on, `verification_code` is the number the person
+    /// picked among the request's choices; without it nothing is sent and
+    /// the answer is [`ClientError::VerificationRequired`]. A number that is
+    /// not the page's cancels the sign-in on the server
+    /// ([`ClientError::WrongVerificationCode`]). Without number matching the
+    /// code is ignored and the request carries no body.
+    pub async fn confirm(
+        &self,
+        request: &LoginRequest,
+        verification_code: Option<&str>,
+    ) -> Result<(), ClientError> {
+        let code = match (&request.verification_choices, verification_code) {
+            (None, _) => None,
+            (Some(_), None) => return Err(ClientError::VerificationRequired),
+            (Some(_), Some(code)) => Some(code.trim()),
+        };
+        self.api
+            .confirm(&self.token, &request.qr, code)
+            .await
+            .map(drop)
     }
 
     /// Refuses the sign-in.
@@ -285,6 +339,76 @@ mod tests {
     use qrlogin_core::TicketId;
     use time::macros::datetime;
 
+    fn request() -> LoginRequest {
+        LoginRequest {
+            qr: LoginQr::new(
+                Origin::parse("http://127.0.0.1:8080").unwrap(),
+                TicketId::from_random_bytes([3; 16]),
+            ),
+            site: "http://127.0.0.1:8080".into(),
+            site_name: "Example".into(),
+            requester: RequesterInfo {
+                ip: "203.0.113.7".parse().unwrap(),
+                user_agent: "Mozilla/5.0".into(),
+                browser: "Firefox 133".into(),
+                os: "Linux".into(),
+                created_at: datetime!(2026-11-25 12:00:00 UTC),
+            },
+            expires_at: datetime!(2026-11-25 12:01:00 UTC),
+            scanner_ip: "198.51.100.2".parse().unwrap(),
+            same_network: false,
+            verification_choices: None,
+        }
+    }
+
+    #[test]
+    fn a_request_from_another_network_warns_and_names_both_addresses() {
+        let warning = request().different_network_warning().unwrap();
+        assert_eq!(
+            warning,
+            "Warning: this sign-in request comes from a different network (203.0.113.7) than this device (198.51.100.2). If you did not just open this page yourself, cancel."
+        );
+        let same = LoginRequest {
+            same_network: true,
+            ..request()
+        };
+        assert_eq!(same.different_network_warning(), None);
+    }
+
+    #[tokio::test]
+    async fn confirming_without_the_number_when_matching_is_on_sends_nothing() {
+        // The server is port 9 on loopback: a request would fail with
+        // `server_unreachable`, not `verification_required`.
+        let file = AccountFile::new(std::env::temp_dir().join("qrlogin-unused/account.json"));
+        let session = Session {
+            api: ApiClient::new(Origin::parse("http://127.0.0.1:9").unwrap()).unwrap(),
+            account: Account {
+                server: Origin::parse("http://127.0.0.1:9").unwrap(),
+                username: "alice".into(),
+                user: UserProfile {
+                    id: "u1".into(),
+                    username: "alice".into(),
+                    display_name: "Alice".into(),
+                    avatar_url: None,
+                },
+                token_storage: TokenStorage::Keyring,
+            },
+            token: SessionToken::from_random_bytes([1; 32]),
+            store: Arc::new(crate::MemoryTokenStore::new()),
+            file,
+        };
+        let mut matching = request();
+        matching.qr = LoginQr::new(
+            session.server().clone(),
+            TicketId::from_random_bytes([3; 16]),
+        );
+        matching.verification_choices = Some(["42".into(), "17".into(), "80".into()]);
+        let err = session.confirm(&matching, None).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::VerificationRequired);
+        let err = session.confirm(&matching, Some("42")).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::ServerUnreachable);
+    }
+
     #[test]
     fn login_request_round_trips_through_json_with_the_code_as_text() {
         let request = LoginRequest {
@@ -293,6 +417,7 @@ mod tests {
                 TicketId::from_random_bytes([3; 16]),
             ),
             site: "http://127.0.0.1:8080".into(),
+            site_name: "Example".into(),
             requester: RequesterInfo {
                 ip: "127.0.0.1".parse().unwrap(),
                 user_agent: "Mozilla/5.0".into(),
@@ -301,6 +426,9 @@ mod tests {
                 created_at: datetime!(2026-11-25 12:00:00 UTC),
             },
             expires_at: datetime!(2026-11-25 12:01:00 UTC),
+            scanner_ip: "127.0.0.1".parse().unwrap(),
+            same_network: true,
+            verification_choices: Some(["42".into(), "17".into(), "80".into()]),
         };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(

@@ -131,10 +131,20 @@ pub async fn begin_login(state: State<'_, AppState>, text: String) -> Result<Log
     Ok(request)
 }
 
+/// `code`: with number matching on, the number the user picked among the
+/// request's `verification_choices`.
 #[tauri::command]
-pub async fn confirm_login(state: State<'_, AppState>) -> Result<&'static str> {
+pub async fn confirm_login(
+    state: State<'_, AppState>,
+    code: Option<String>,
+) -> Result<&'static str> {
     let request = state.take_pending()?;
-    state.session()?.confirm(&request).await?;
+    let result = state.session()?.confirm(&request, code.as_deref()).await;
+    if let Err(ClientError::VerificationRequired) = result {
+        // Nothing was sent: the request can still be answered with a number.
+        state.set_pending(request);
+    }
+    result?;
     Ok("confirmed")
 }
 

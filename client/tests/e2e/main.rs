@@ -10,4 +10,5 @@ mod cli;
 mod decode;
 mod labelled_set;
 mod origin_safety;
+mod security;
 mod session;

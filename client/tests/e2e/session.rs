@@ -56,7 +56,7 @@ async fn restored_session_scans_and_confirms() {
     assert_eq!(request.site, server.url);
     assert_eq!(request.requester.browser, "Firefox 133");
     assert_eq!(server.status(&ticket).await.status, TicketStatus::Scanned);
-    restored.confirm(&request).await.unwrap();
+    restored.confirm(&request, None).await.unwrap();
     assert_eq!(server.status(&ticket).await.status, TicketStatus::Confirmed);
 }
 
@@ -70,13 +70,13 @@ async fn bob_can_neither_scan_nor_answer_alices_code() {
 
     let err = bob.session.begin_login(&ticket.qr_url).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyScanned, "{err}");
-    let err = bob.session.confirm(&request).await.unwrap_err();
+    let err = bob.session.confirm(&request, None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotYours, "{err}");
     let err = bob.session.cancel(&request).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotYours, "{err}");
 
     alice.session.cancel(&request).await.unwrap();
-    let err = alice.session.confirm(&request).await.unwrap_err();
+    let err = alice.session.confirm(&request, None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
 }
 

@@ -1,20 +1,20 @@
 //! The subcommands. Each is a few lines over `qrlogin_client::Session`.
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use qrlogin_client::{
-    AccountFile, ClientError, FileTokenStore, KeyringStore, LoginRequest, Session, TokenStorage,
-    TokenStore, decode,
+    AccountFile, ClientError, FileTokenStore, KeyringStore, Session, TokenStorage, TokenStore,
+    decode,
 };
 use serde_json::json;
-use time::format_description::well_known::Rfc2822;
 
 use crate::output::Output;
-use crate::{Cli, Command, DecodeArgs, LoginArgs, ScanArgs, exit};
+use crate::{
+    Cli, Command, DecodeArgs, LoginArgs, SessionsAction, SignInsAction, exit, manage, scan,
+};
 
 pub async fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
     let ctx = Config {
@@ -23,14 +23,23 @@ pub async fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
     };
     match cli.command {
         Command::Login(args) => login(&ctx, args, out).await,
-        Command::Scan(args) => scan(&ctx, args, out).await,
+        Command::Scan(args) => scan::scan(&ctx, args, out).await,
         Command::Whoami => whoami(&ctx, out).await,
         Command::Logout => logout(&ctx, out).await,
+        Command::Sessions(args) => match args.action {
+            None => manage::sessions(&ctx, out).await,
+            Some(SessionsAction::Revoke { id }) => manage::revoke_session(&ctx, &id, out).await,
+        },
+        Command::SignIns(args) => match args.action {
+            None => manage::sign_ins(&ctx, out).await,
+            Some(SignInsAction::Revoke { id }) => manage::revoke_sign_in(&ctx, &id, out).await,
+        },
+        Command::QrLogin { switch } => manage::qr_login(&ctx, switch, out).await,
         Command::Decode(args) => decode_files(args, out).await,
     }
 }
 
-struct Config {
+pub struct Config {
     account_file: AccountFile,
     insecure_storage: bool,
 }
@@ -55,7 +64,7 @@ impl Config {
     }
 
     /// The saved session, or `NotSignedIn`.
-    async fn session(&self) -> Result<Session> {
+    pub async fn session(&self) -> Result<Session> {
         let storage = self
             .account_file
             .load()?
@@ -125,97 +134,6 @@ fn default_device_name() -> String {
         .or_else(|| std::env::var("COMPUTERNAME").ok())
         .unwrap_or_else(|| "this computer".into());
     format!("qrlogin CLI on {host}")
-}
-
-async fn scan(ctx: &Config, args: ScanArgs, out: &Output) -> Result<ExitCode> {
-    let session = ctx.session().await?;
-    let text = match (&args.image, args.camera, &args.url) {
-        (Some(path), _, _) => code_in_image(&session, path).await?,
-        (_, Some(index), _) => crate::camera::read_code(&session, index, out).await?,
-        (_, _, Some(url)) => url.clone(),
-        (None, None, None) => unreachable!("clap requires one source"),
-    };
-    let request = session.begin_login(&text).await?;
-    if !out.is_json() {
-        print_request(&request, session.user().display_name.as_str());
-    }
-    let confirm = if args.yes {
-        true
-    } else if args.cancel {
-        false
-    } else if std::io::stdin().is_terminal() {
-        ask_confirm()?
-    } else {
-        session.cancel(&request).await?;
-        anyhow::bail!(
-            "not confirmed: there is no terminal to ask on, so the sign-in was cancelled (pass --yes or --cancel)"
-        );
-    };
-    if confirm {
-        session.confirm(&request).await?;
-    } else {
-        session.cancel(&request).await?;
-    }
-    let answer = if confirm { "confirmed" } else { "cancelled" };
-    out.result(&json!({ "request": request, "answer": answer }), || {
-        if confirm {
-            format!(
-                "Confirmed: the browser is now signed in to {}.",
-                request.site
-            )
-        } else {
-            "Cancelled: the browser was not signed in.".to_string()
-        }
-    });
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Decodes an image and picks the code to act on: a login code of the
-/// signed-in server if there is one, else the first code (which the session
-/// then refuses with a precise reason).
-async fn code_in_image(session: &Session, path: &Path) -> Result<String> {
-    let owned = path.to_path_buf();
-    let texts = tokio::task::spawn_blocking(move || decode::decode_file(&owned))
-        .await
-        .context("decoding the image")??;
-    let first = texts.first().cloned().ok_or(ClientError::NoCodeFound)?;
-    Ok(texts
-        .into_iter()
-        .find(|t| session.check_code(t).is_ok())
-        .unwrap_or(first))
-}
-
-fn print_request(request: &LoginRequest, you: &str) {
-    let r = &request.requester;
-    let when = r
-        .created_at
-        .format(&Rfc2822)
-        .unwrap_or_else(|_| r.created_at.to_string());
-    let deadline = request
-        .expires_at
-        .format(&Rfc2822)
-        .unwrap_or_else(|_| request.expires_at.to_string());
-    println!("Sign-in request for {you} on {}", request.site);
-    println!("  browser:    {}", r.browser);
-    println!("  system:     {}", r.os);
-    println!("  IP address: {}", r.ip);
-    println!("  asked at:   {when}");
-    println!("  answer by:  {deadline}");
-    println!("Only confirm if you are signing in on that browser right now.");
-}
-
-fn ask_confirm() -> Result<bool> {
-    print!("Confirm this sign-in? [y/N] ");
-    std::io::stdout().flush().ok();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading your answer")?;
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
 
 async fn whoami(ctx: &Config, out: &Output) -> Result<ExitCode> {

@@ -3,6 +3,10 @@
 //! ```text
 //! qrlogin login --server https://login.example.com --username alice
 //! qrlogin scan --image screenshot.png        # shows who is asking, asks Confirm/Cancel
+//! qrlogin scan --url TEXT --yes --code 42   # number matching: the number the page shows
+//! qrlogin sessions                           # signed-in devices; `sessions revoke ID`
+//! qrlogin sign-ins                           # web sign-ins by QR; `sign-ins revoke ID`
+//! qrlogin qr-login off                       # refuse QR sign-in for this account
 //! qrlogin whoami
 //! qrlogin logout
 //! qrlogin decode photo.jpg                   # prints every QR text found
@@ -11,12 +15,15 @@
 mod camera;
 mod commands;
 mod exit;
+mod manage;
 mod output;
+mod prompt;
+mod scan;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::output::Output;
 
@@ -53,6 +60,15 @@ enum Command {
     Whoami,
     /// Sign out: revoke the token on the server and forget it here.
     Logout,
+    /// List the devices signed in to your account; `sessions revoke ID` signs one out.
+    Sessions(SessionsArgs),
+    /// List the browsers you signed in by QR code; `sign-ins revoke ID` signs one out.
+    SignIns(SignInsArgs),
+    /// Turn signing in by QR code on or off for your account, or show whether it is on.
+    QrLogin {
+        #[arg(value_enum)]
+        switch: QrLoginSwitch,
+    },
     /// Print the text of every QR code found in each image, one per line.
     Decode(DecodeArgs),
 }
@@ -92,6 +108,42 @@ struct ScanArgs {
     /// Cancel without asking.
     #[arg(long, group = "answer")]
     cancel: bool,
+    /// The number the sign-in page shows, when the server uses number
+    /// matching (required with --yes there).
+    #[arg(long, value_name = "NN", conflicts_with = "cancel")]
+    code: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct SessionsArgs {
+    #[command(subcommand)]
+    action: Option<SessionsAction>,
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionsAction {
+    /// Sign out the device with this id (from `qrlogin sessions`).
+    Revoke { id: String },
+}
+
+#[derive(Debug, Args)]
+struct SignInsArgs {
+    #[command(subcommand)]
+    action: Option<SignInsAction>,
+}
+
+#[derive(Debug, Subcommand)]
+enum SignInsAction {
+    /// "That was not me": sign out the browser of this sign-in (id from
+    /// `qrlogin sign-ins`, or printed after `qrlogin scan`).
+    Revoke { id: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum QrLoginSwitch {
+    On,
+    Off,
+    Status,
 }
 
 #[derive(Debug, Args)]

@@ -37,6 +37,19 @@ impl Output {
         eprintln!("warning: {text}");
     }
 
+    /// An error that is not a [`ClientError`] but has a kind scripts can
+    /// branch on (`--json`: `{"error": {"kind", "message"}}`).
+    pub fn error_kind(&self, kind: &str, message: &str) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::json!({ "error": { "kind": kind, "message": message } })
+            );
+        } else {
+            eprintln!("qrlogin: {message}");
+        }
+    }
+
     pub fn error(&self, err: &anyhow::Error) {
         let client = err.downcast_ref::<ClientError>();
         if self.json {
@@ -50,5 +63,47 @@ impl Output {
         } else {
             eprintln!("qrlogin: {err:#}");
         }
+    }
+}
+
+/// Left-aligned columns separated by two spaces, with a header line; no
+/// trailing spaces.
+pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let mut out = vec![line(headers.to_vec())];
+    out.extend(
+        rows.iter()
+            .map(|row| line(row.iter().map(String::as_str).collect())),
+    );
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_columns_line_up_under_their_headers() {
+        let text = table(
+            &["ID", "DEVICE"],
+            vec![
+                vec!["s1".into(), "Pixel".into()],
+                vec!["long-id".into(), "Mac".into()],
+            ],
+        );
+        assert_eq!(text, "ID       DEVICE\ns1       Pixel\nlong-id  Mac");
     }
 }
