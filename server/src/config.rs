@@ -112,6 +112,21 @@ pub struct ServeArgs {
     #[arg(long, env = "QRLOGIN_SITE_NAME")]
     pub site_name: Option<String>,
 
+    /// Number matching: after the scan the page shows a two-digit number and
+    /// the app must pick it among three; a wrong pick cancels the sign-in.
+    #[arg(long, env = "QRLOGIN_VERIFICATION_CODE")]
+    pub verification_code: bool,
+
+    /// Event streams and long-polls one client (IPv4 address or IPv6 /64)
+    /// may hold open at once; more answer 429 with Retry-After. 0: no limit.
+    #[arg(long, env = "QRLOGIN_MAX_STREAMS_PER_IP", default_value_t = 16)]
+    pub max_streams_per_ip: usize,
+
+    /// Event streams and long-polls open at once on this instance, from all
+    /// clients together; more answer 429 with Retry-After. 0: no limit.
+    #[arg(long, env = "QRLOGIN_MAX_STREAMS", default_value_t = 10_000)]
+    pub max_streams: usize,
+
     /// Most tickets held in memory at once; creating more answers 503.
     #[arg(long, env = "QRLOGIN_MAX_TICKETS", default_value_t = 100_000)]
     pub max_tickets: usize,

@@ -4,9 +4,10 @@
 //! session token, and the web access token from the exchange. A handler that
 //! takes one of these cannot forget to check it.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -50,6 +51,54 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
         }
         other => AppError::invalid_request(other.body_text()),
     }
+}
+
+/// An optional JSON body: `None` when the request has no body (with or
+/// without a content type), else parsed like [`ApiJson`] (415 without a
+/// JSON content type, 400 `invalid_json` when malformed).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_content_type = is_json(req.headers());
+        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::new(ErrorCode::PayloadTooLarge, "request body too large")
+            } else {
+                AppError::invalid_request(rejection.body_text())
+            }
+        })?;
+        if body.is_empty() {
+            return Ok(Self(None));
+        }
+        if !json_content_type {
+            return Err(AppError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        axum::Json::<T>::from_bytes(&body)
+            .map(|axum::Json(value)| Self(Some(value)))
+            .map_err(json_rejection)
+    }
+}
+
+/// `Content-Type: application/json` (or `application/*+json`), any parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|subtype| subtype == "json" || subtype.ends_with("+json"))
 }
 
 impl<T: serde::Serialize> IntoResponse for ApiJson<T> {

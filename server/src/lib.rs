@@ -19,6 +19,7 @@ mod serve;
 pub mod server;
 pub mod sign_ins;
 pub mod store;
+pub mod streams;
 pub mod tickets;
 pub mod tokens;
 pub mod users;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Rate limits: ticket creation, password attempts, app actions.
     pub limits: Arc<limits::Limits>,
+    /// Open event streams and long-polls, capped per client and in total.
+    pub streams: Arc<streams::StreamSlots>,
     /// Cancelled on SIGINT/SIGTERM: open event streams and long-polls end.
     pub shutdown: CancellationToken,
 }

@@ -55,6 +55,16 @@ impl LimitKey {
     }
 }
 
+/// A client as every limit sees it: an IPv4 address or an IPv6 /64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientKey(LimitKey);
+
+impl ClientKey {
+    pub fn of(ip: IpAddr) -> Self {
+        Self(LimitKey::of(ip))
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,

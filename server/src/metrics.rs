@@ -26,6 +26,8 @@ pub struct Metrics {
     tickets: [AtomicU64; TicketStatus::ALL.len()],
     /// (method, route, status) → latency histogram.
     requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+    /// Event streams and long-polls open now.
+    open_streams: AtomicU64,
 }
 
 impl Metrics {
@@ -34,6 +36,12 @@ impl Metrics {
         if let Some(i) = TicketStatus::ALL.iter().position(|s| *s == status) {
             self.tickets[i].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Records how many event streams and long-polls are open.
+    pub fn set_open_streams(&self, open: usize) {
+        let open = u64::try_from(open).unwrap_or(u64::MAX);
+        self.open_streams.store(open, Ordering::Relaxed);
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
@@ -60,6 +68,10 @@ impl Metrics {
             let n = self.tickets[i].load(Ordering::Relaxed);
             let _ = writeln!(out, "qrlogin_tickets_total{{state=\"{status}\"}} {n}");
         }
+        out.push_str("# HELP qrlogin_open_streams Event streams and long-polls open now.\n");
+        out.push_str("# TYPE qrlogin_open_streams gauge\n");
+        let open = self.open_streams.load(Ordering::Relaxed);
+        let _ = writeln!(out, "qrlogin_open_streams {open}");
         out.push_str("# HELP qrlogin_http_request_duration_seconds Time to answer a request (to its headers).\n");
         out.push_str("# TYPE qrlogin_http_request_duration_seconds histogram\n");
         let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
@@ -105,6 +117,7 @@ mod tests {
         let text = m.render();
         assert!(text.contains("qrlogin_tickets_total{state=\"pending\"} 2"));
         assert!(text.contains("qrlogin_tickets_total{state=\"consumed\"} 0"));
+        assert!(text.contains("qrlogin_open_streams 0"));
         assert!(text.contains(
             "qrlogin_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\",le=\"0.001\"} 0"
         ));

@@ -18,6 +18,7 @@ use crate::metrics::Metrics;
 use crate::store::{
     DEFAULT_RETENTION, MemoryStore, RedisSettings, RedisStore, StoreError, TicketStore,
 };
+use crate::streams::StreamSlots;
 use crate::tickets::Tickets;
 use crate::tokens::{KeyError, TokenIssuer};
 use crate::users::{DatabaseTarget, UserError, Users};
@@ -143,7 +144,8 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
         public_url.clone(),
         metrics.clone(),
         shutdown.clone(),
-    );
+    )
+    .with_verification_codes(args.verification_code);
     let state = AppState {
         settings: Arc::new(Settings {
             site_name: args
@@ -159,6 +161,7 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
         tickets,
         users,
         tokens: Arc::new(tokens),
+        streams: StreamSlots::new(args.max_streams_per_ip, args.max_streams, metrics.clone()),
         metrics,
         limits: Arc::new(limits(args)),
         shutdown: shutdown.clone(),

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use qrlogin_core::{
-    CreateTicketResponse, ErrorCode, Event, Lifetimes, LoginQr, Origin, PollSecret, RequesterInfo,
-    StatusView, Ticket, TicketId, TicketUser,
+    CancelledBy, CreateTicketResponse, ErrorCode, Event, Lifetimes, LoginQr, Origin, PollSecret,
+    RequesterInfo, StatusView, Ticket, TicketId, TicketState, TicketUser, UserId, Verification,
 };
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -47,6 +47,8 @@ pub struct Tickets {
     public_url: Origin,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
+    /// Number matching (`--verification-code`): every new ticket gets a code.
+    verification_codes: bool,
 }
 
 fn now() -> OffsetDateTime {
@@ -71,6 +73,15 @@ impl Tickets {
             public_url,
             metrics,
             shutdown,
+            verification_codes: false,
+        }
+    }
+
+    /// The same service with number matching on or off for new tickets.
+    pub fn with_verification_codes(self, on: bool) -> Self {
+        Self {
+            verification_codes: on,
+            ..self
         }
     }
 
@@ -84,13 +95,16 @@ impl Tickets {
         let poll_secret = PollSecret::from_random_bytes(random::bytes());
         let ticket = loop {
             let id = TicketId::from_random_bytes(random::bytes());
-            let ticket = Ticket::new(
+            let mut ticket = Ticket::new(
                 id,
                 poll_secret.hash(),
                 requester.clone(),
                 self.lifetimes,
                 now(),
             );
+            if self.verification_codes {
+                ticket = ticket.with_verification(Verification::from_random_bytes(random::bytes()));
+            }
             match self.store.insert(&ticket).await {
                 Ok(()) => break ticket,
                 Err(StoreError::Duplicate) => continue,
@@ -145,6 +159,35 @@ impl Tickets {
     #[instrument(skip_all, fields(ticket = %id))]
     pub async fn apply(&self, id: &TicketId, event: Event) -> AppResult<Ticket> {
         self.apply_checked(id, event, |_| Ok(())).await
+    }
+
+    /// The scanning user's Confirm, with the number they picked (number
+    /// matching). A wrong number cancels the ticket (the page is told, reason
+    /// `wrong_code`) and answers 403 `wrong_verification_code`.
+    #[instrument(skip_all, fields(ticket = %id))]
+    pub async fn confirm(
+        &self,
+        id: &TicketId,
+        user: UserId,
+        code: Option<String>,
+    ) -> AppResult<Ticket> {
+        let ticket = self
+            .apply_checked(id, Event::Confirm { user, code }, |_| Ok(()))
+            .await?;
+        if let TicketState::Cancelled {
+            by: CancelledBy::WrongCode(_),
+        } = ticket.state
+        {
+            // Only this Confirm can have cancelled it: a Confirm on a
+            // cancelled ticket is refused before reaching here.
+            tracing::warn!("wrong verification number picked; sign-in cancelled");
+            return Err(AppError::new(
+                ErrorCode::WrongVerificationCode,
+                "The number you picked is not the one on the sign-in page, so the sign-in was \
+                 cancelled. Start again on the page.",
+            ));
+        }
+        Ok(ticket)
     }
 
     /// Applies `event` for the page that holds the poll secret.

@@ -397,11 +397,17 @@ impl Users {
     }
 
     /// The user as a ticket records them (what the page may show, plus the id).
+    /// The page sees the avatar before the exchange, so a user without a
+    /// picture gets the initials image inline: no URL with their id.
     pub fn ticket_user(&self, user: &User) -> TicketUser {
+        let avatar_url = user
+            .avatar_url
+            .clone()
+            .unwrap_or_else(|| crate::avatar::initials_data_url(&user.display_name, &user.id.0));
         TicketUser {
             id: user.id.clone(),
             display_name: user.display_name.clone(),
-            avatar_url: Some(self.avatar_url(user)),
+            avatar_url: Some(avatar_url),
         }
     }
 

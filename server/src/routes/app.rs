@@ -6,13 +6,13 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use qrlogin_core::{
-    ApiError, ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse, SiteInfo,
-    StatusResponse, TicketStatus, UserProfile,
+    ApiError, ConfirmRequest, ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse,
+    SiteInfo, StatusResponse, TicketStatus, UserProfile,
 };
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, AppAuth, TicketPath};
+use crate::extract::{ApiJson, AppAuth, OptionalJson, TicketPath};
 use crate::requester::{client_ip, same_network};
 use crate::routes::account;
 
@@ -101,11 +101,14 @@ pub async fn scan(
     }))
 }
 
-/// Confirm the sign-in (only the user who scanned it).
+/// Confirm the sign-in (only the user who scanned it). The body is optional;
+/// with number matching on it must carry the number the user picked.
 #[utoipa::path(post, path = "/api/v1/qr/{id}/confirm", tag = "app",
     params(("id" = String, Path, description = "ticket id")),
+    request_body(content = Option<ConfirmRequest>, description = "optional; `verification_code` is required with number matching on"),
     responses((status = 200, description = "the new status", body = StatusResponse),
-        (status = 403, description = "not_yours, qr_login_disabled", body = ApiError),
+        (status = 400, description = "verification_required (number matching on, no code sent) or invalid_json", body = ApiError),
+        (status = 403, description = "not_yours, qr_login_disabled, or wrong_verification_code (the ticket is now cancelled, reason wrong_code)", body = ApiError),
         (status = 429, description = "rate_limited", body = ApiError),
         (status = 409, description = "not_scanned, cancelled, already_consumed", body = ApiError),
         (status = 410, description = "expired", body = ApiError)))]
@@ -113,14 +116,15 @@ pub async fn confirm(
     State(state): State<AppState>,
     AppAuth(session): AppAuth,
     TicketPath(id): TicketPath,
+    OptionalJson(body): OptionalJson<ConfirmRequest>,
 ) -> AppResult<ApiJson<StatusResponse>> {
     state.limits.app_action(&session.id)?;
     account::require_qr_login(&session)?;
-    let event = Event::Confirm {
-        user: session.user.id.clone(),
-        code: None,
-    };
-    let ticket = state.tickets.apply(&id, event).await?;
+    let code = body.and_then(|b| b.verification_code);
+    let ticket = state
+        .tickets
+        .confirm(&id, session.user.id.clone(), code)
+        .await?;
     if ticket.status() == TicketStatus::Confirmed {
         let sign_ins = state.users.sign_ins();
         sign_ins.record_confirmation(&ticket, &session).await?;

@@ -44,9 +44,12 @@ pub async fn create(
     responses((status = 200, description = "the ticket as the page may see it", body = StatusView),
         (status = 400, description = "invalid_ticket_id or invalid_request", body = ApiError),
         (status = 401, description = "missing or wrong poll secret", body = ApiError),
-        (status = 404, description = "unknown id", body = ApiError)))]
+        (status = 404, description = "unknown id", body = ApiError),
+        (status = 429, description = "rate_limited: too many streams and long-polls open from this client (or in total)", body = ApiError)))]
 pub async fn status(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     PageAuth(access): PageAuth,
     ApiQuery(query): ApiQuery<StatusQuery>,
 ) -> AppResult<ApiJson<StatusView>> {
@@ -56,6 +59,8 @@ pub async fn status(
     }
     let ticket = match query.after {
         Some(after) if wait > 0 => {
+            let ip = client_ip(&headers, peer, state.settings.trust_proxy);
+            let _slot = state.streams.acquire(ip)?;
             let wait = Duration::from_secs(wait.into());
             state.tickets.wait_for_change(&access, after, wait).await?
         }
@@ -71,22 +76,25 @@ pub async fn status(
         ("after" = Option<u64>, Query, description = "resume after this version")),
     responses((status = 200, description = "text/event-stream: one StatusView (JSON) per change, id = version", content_type = "text/event-stream", body = StatusView),
         (status = 401, description = "missing or wrong poll secret", body = ApiError),
-        (status = 404, description = "unknown id", body = ApiError)))]
+        (status = 404, description = "unknown id", body = ApiError),
+        (status = 429, description = "rate_limited: too many streams and long-polls open from this client (or in total)", body = ApiError)))]
 pub async fn events(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     PageAuth(access): PageAuth,
     ApiQuery(query): ApiQuery<StatusQuery>,
     headers: HeaderMap,
 ) -> AppResult<impl IntoResponse> {
     state.tickets.load_for_page(&access).await?;
+    let ip = client_ip(&headers, peer, state.settings.trust_proxy);
+    let slot = state.streams.acquire(ip)?;
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let after = last_event_id.or(query.after).unwrap_or(0);
-    let stream = state
-        .tickets
-        .changes(access, after)
+    let stream = slot
+        .hold(state.tickets.changes(access, after))
         .filter_map(|view| async move {
             let event = SseEvent::default()
                 .id(view.version.to_string())

@@ -9,6 +9,8 @@ mod errors;
 mod expiry;
 mod flow;
 mod malformed;
+mod network;
+mod number_matching;
 mod ops;
 mod races;
 mod rate_limit;
@@ -17,6 +19,7 @@ mod sessions;
 mod sign_ins;
 mod slow_clients;
 mod store;
+mod streams;
 mod usenix_flaws;
 
 use std::time::Duration;

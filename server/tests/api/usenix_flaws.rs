@@ -314,7 +314,16 @@ fn assert_no_leak(view: &Value, forbidden: &[&str]) {
         .keys()
         .map(|k| k.as_str())
         .collect();
-    let allowed: HashSet<&str> = ["id", "status", "version", "expires_at", "user"].into();
+    let allowed: HashSet<&str> = [
+        "id",
+        "status",
+        "version",
+        "expires_at",
+        "user",
+        "verification_code",
+        "reason",
+    ]
+    .into();
     assert!(keys.is_subset(&allowed), "StatusView keys {keys:?}");
     if let Some(user) = view.get("user").filter(|u| !u.is_null()) {
         let user_keys: HashSet<&str> = user
@@ -331,9 +340,36 @@ fn assert_no_leak(view: &Value, forbidden: &[&str]) {
     }
 }
 
+/// The raw `data:` payloads of the event stream until its first event
+/// with `status`.
+async fn event_payloads_until(mut sse: reqwest::Response, status: &str) -> Vec<Value> {
+    let mut buffer = String::new();
+    let mut payloads = Vec::new();
+    loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), sse.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream ended early");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) else {
+                continue;
+            };
+            let view: Value = serde_json::from_str(data.trim()).unwrap();
+            let done = view["status"] == status;
+            payloads.push(view);
+            if done {
+                return payloads;
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn data_leakage_the_page_sees_only_a_display_name_and_an_avatar() {
-    let app = spawn_app_with(Db::Sqlite, &["--trust-proxy"]).await;
+    let app = spawn_app_with(Db::Sqlite, &["--trust-proxy", "--verification-code"]).await;
     let ticket: CreateTicketResponse = app
         .client
         .post(app.url("/api/v1/qr"))
@@ -352,10 +388,20 @@ async fn data_leakage_the_page_sees_only_a_display_name_and_an_avatar() {
         .await;
     let signed_in: qrlogin_core::SignInResponse = sign_in.json().await.unwrap();
     let alice = signed_in.token.expose().to_string();
-    // The account's name, the app's device and token, and the requester's
-    // own address and user agent (the page knows them, but a relay must
-    // not be able to read them back) never appear.
+    let user_id = signed_in.user.id.clone();
+    assert!(
+        user_id.len() >= 8,
+        "an id long enough to search for: {user_id}"
+    );
+    // The page listens from the start, before anyone scans.
+    let sse = app.page_call(Method::GET, &ticket, "/events").await;
+    assert_eq!(sse.status(), StatusCode::OK);
+    // The account's id and name, the app's device and token, and the
+    // requester's own address and user agent (the page knows them, but a
+    // relay must not be able to read them back) never appear before the
+    // exchange — not even inside the avatar's URL.
     let forbidden = [
+        user_id.as_str(),
         "\"alice\"",
         "username",
         "email",
@@ -364,30 +410,53 @@ async fn data_leakage_the_page_sees_only_a_display_name_and_an_avatar() {
         "203.0.113.77",
         "Firefox",
         "requester",
+        "/avatars/",
     ];
-    for action in ["scan", "confirm"] {
-        assert_eq!(app.app_call(&alice, &id, action).await.status(), 200);
-        let view: Value = app
-            .page_call(Method::GET, &ticket, "")
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_no_leak(&view, &forbidden);
-    }
-    // The event stream carries the same view.
-    let mut sse = app.page_call(Method::GET, &ticket, "/events").await;
-    let body = tokio::time::timeout(Duration::from_secs(10), sse.chunk())
+    let scan: qrlogin_core::ScanResponse = app
+        .app_call(&alice, &id, "scan")
         .await
-        .unwrap()
-        .unwrap()
+        .json()
+        .await
         .unwrap();
-    let data = String::from_utf8_lossy(&body);
-    let json_line = data
-        .lines()
-        .find_map(|l| l.strip_prefix("data:"))
-        .expect("one event");
-    assert_no_leak(&serde_json::from_str(json_line.trim()).unwrap(), &forbidden);
+    let scanned: Value = app
+        .page_call(Method::GET, &ticket, "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_no_leak(&scanned, &forbidden);
+    let avatar = scanned["user"]["avatar_url"].as_str().unwrap();
+    assert!(
+        avatar.starts_with("data:image/svg+xml;base64,"),
+        "an inline initials image, not a URL: {avatar}"
+    );
+    let code = scanned["verification_code"].as_str().unwrap();
+    assert!(scan.verification_choices.unwrap().iter().any(|c| c == code));
+    let confirm = app
+        .client
+        .post(app.url(&format!("/api/v1/qr/{id}/confirm")))
+        .bearer_auth(&alice)
+        .json(&json!({"verification_code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirm.status(), StatusCode::OK);
+    let confirmed: Value = app
+        .page_call(Method::GET, &ticket, "?after=2&wait=5")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_no_leak(&confirmed, &forbidden);
+    // Every event the stream carried: pending, scanned, confirmed.
+    let events = event_payloads_until(sse, "confirmed").await;
+    assert_eq!(events.len(), 3, "{events:?}");
+    for view in &events {
+        assert_no_leak(view, &forbidden);
+    }
+    // The exchange, once the page holds the credential, names the user.
+    let exchanged: ExchangeResponse = app.exchange(&ticket).await.json().await.unwrap();
+    assert_eq!(exchanged.user.id, user_id);
 }
 
 #[tokio::test]
