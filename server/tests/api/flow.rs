@@ -57,11 +57,14 @@ async fn full_flow_signs_in_exactly_once(db: Db) {
     assert_eq!(polled.version, 2);
     let user = polled.user.expect("scanned status shows the user");
     assert_eq!(user.display_name, "Alice Example");
+    // Before the exchange the page gets the initials inline (no user id).
     let avatar = user.avatar_url.expect("an avatar url");
-    let svg = app.client.get(&avatar).send().await.unwrap();
-    assert_eq!(svg.status(), StatusCode::OK);
-    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
-    assert!(svg.text().await.unwrap().contains(">AE<"));
+    let inline = avatar
+        .strip_prefix("data:image/svg+xml;base64,")
+        .expect("an inline initials image");
+    let inline =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, inline).unwrap();
+    assert!(String::from_utf8(inline).unwrap().contains(">AE<"));
 
     let confirm = app.app_call(&alice, &id, "confirm").await;
     assert_eq!(confirm.status(), StatusCode::OK);
@@ -73,6 +76,11 @@ async fn full_flow_signs_in_exactly_once(db: Db) {
     let exchange: ExchangeResponse = exchange.json().await.unwrap();
     assert_eq!(exchange.token_type, "Bearer");
     assert_eq!(exchange.user.username, "alice");
+    let avatar = exchange.user.avatar_url.clone().expect("an avatar url");
+    let svg = app.client.get(&avatar).send().await.unwrap();
+    assert_eq!(svg.status(), StatusCode::OK);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().contains(">AE<"));
     assert_eq!(exchange.user.display_name, "Alice Example");
 
     // The JWT verifies against the published JWKS (independent verifier).
