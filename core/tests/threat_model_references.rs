@@ -31,6 +31,8 @@ fn rust_references(text: &str) -> Vec<(String, String)> {
         .skip(1)
         .step_by(2)
         .filter_map(|code| code.split_once(".rs::"))
+        // `file.rs::{memory,redis}::name`: the test's own name is the last part.
+        .map(|(file, path)| (file, path.rsplit("::").next().unwrap_or(path)))
         .filter(|(_, name)| {
             !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         })
@@ -124,12 +126,14 @@ fn every_numbered_threat_names_a_test() {
 #[test]
 fn the_reference_parsers_find_what_they_should() {
     let text = "see `flow.rs::full_flow` and `core/src/qr.rs::origin_eq`, not `LoginQr::parse`;\n\
+                `n.rs::{memory,redis}::a_wrong_pick`;\n\
                 `tests/browser/login.test.mjs` \"serves the\n page\".";
     assert_eq!(
         rust_references(text),
         vec![
             ("flow.rs".to_string(), "full_flow".to_string()),
             ("core/src/qr.rs".to_string(), "origin_eq".to_string()),
+            ("n.rs".to_string(), "a_wrong_pick".to_string()),
         ]
     );
     assert_eq!(
