@@ -105,7 +105,6 @@ async fn number_matching_with_yes_but_no_code_is_a_usage_error_that_cancels() {
 }
 
 #[tokio::test]
-#[ignore = "not yet run against the server on main"]
 async fn a_browser_on_another_network_gets_a_warning_naming_both_addresses() {
     let server = TestServer::start_with(&["--trust-proxy", "--site-name", "Example Shop"]).await;
     let cli = signed_in(&server, "alice");
@@ -136,7 +135,6 @@ async fn a_browser_on_another_network_gets_a_warning_naming_both_addresses() {
 }
 
 #[tokio::test]
-#[ignore = "not yet run against the server on main"]
 async fn sessions_lists_this_device_and_revoking_another_ends_its_token() {
     let server = TestServer::start().await;
     let cli = signed_in(&server, "alice");
@@ -185,7 +183,6 @@ async fn sessions_lists_this_device_and_revoking_another_ends_its_token() {
 }
 
 #[tokio::test]
-#[ignore = "not yet run against the server on main"]
 async fn a_sign_in_is_listed_and_revoking_it_ends_the_web_token() {
     let server = TestServer::start().await;
     let cli = signed_in(&server, "alice");
@@ -228,7 +225,6 @@ async fn a_sign_in_is_listed_and_revoking_it_ends_the_web_token() {
 }
 
 #[tokio::test]
-#[ignore = "not yet run against the server on main"]
 async fn with_qr_login_off_a_scan_is_refused_until_it_is_on_again() {
     let server = TestServer::start().await;
     let cli = signed_in(&server, "bob");
