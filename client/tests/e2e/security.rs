@@ -37,7 +37,6 @@ fn choices(run: &crate::support::cli::Run) -> Vec<String> {
 }
 
 #[tokio::test]
-#[ignore = "needs qrlogin-server --verification-code (not on main yet)"]
 async fn number_matching_with_the_page_number_confirms() {
     let server = TestServer::start_with(&["--verification-code"]).await;
     let cli = signed_in(&server, "alice");
@@ -63,7 +62,6 @@ async fn number_matching_with_the_page_number_confirms() {
 }
 
 #[tokio::test]
-#[ignore = "needs qrlogin-server --verification-code (not on main yet)"]
 async fn number_matching_with_a_wrong_pick_cancels_and_fails() {
     let server = TestServer::start_with(&["--verification-code"]).await;
     let cli = signed_in(&server, "alice");
@@ -87,7 +85,6 @@ async fn number_matching_with_a_wrong_pick_cancels_and_fails() {
 }
 
 #[tokio::test]
-#[ignore = "needs qrlogin-server --verification-code (not on main yet)"]
 async fn number_matching_with_yes_but_no_code_is_a_usage_error_that_cancels() {
     let server = TestServer::start_with(&["--verification-code"]).await;
     let cli = signed_in(&server, "alice");
