@@ -412,23 +412,8 @@ mod tests {
     #[test]
     fn login_request_round_trips_through_json_with_the_code_as_text() {
         let request = LoginRequest {
-            qr: LoginQr::new(
-                Origin::parse("http://127.0.0.1:8080").unwrap(),
-                TicketId::from_random_bytes([3; 16]),
-            ),
-            site: "http://127.0.0.1:8080".into(),
-            site_name: "Example".into(),
-            requester: RequesterInfo {
-                ip: "127.0.0.1".parse().unwrap(),
-                user_agent: "Mozilla/5.0".into(),
-                browser: "Firefox 133".into(),
-                os: "Linux".into(),
-                created_at: datetime!(2026-11-25 12:00:00 UTC),
-            },
-            expires_at: datetime!(2026-11-25 12:01:00 UTC),
-            scanner_ip: "127.0.0.1".parse().unwrap(),
-            same_network: true,
             verification_choices: Some(["42".into(), "17".into(), "80".into()]),
+            ..request()
         };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(
