@@ -1,12 +1,14 @@
 //! The floor: the smallest useful axum server, served the way
-//! `qrlogin-server` is (`axum::serve` on tokio's default multi-thread
-//! runtime, with connect info), so the difference is the work per request.
+//! `qrlogin-server` is (its own accept loop, `qrlogin_server::serve`: hyper
+//! HTTP/1 with a header-read deadline and connect info, on tokio's default
+//! multi-thread runtime), so the difference is the work per request.
 
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use axum::Router;
 use axum::routing::get;
+use tokio_util::sync::CancellationToken;
 
 pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -15,10 +17,7 @@ pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let app = Router::new().route("/", get(|| async { "Hello, World!" }));
     println!("listening on {addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
-    .context("serving")
+    qrlogin_server::serve::serve(listener, app, CancellationToken::new())
+        .await
+        .context("serving")
 }

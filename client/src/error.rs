@@ -259,7 +259,7 @@ impl ClientError {
             C::VerificationRequired => Self::VerificationRequired,
             C::TokenRevoked => Self::TokenRevoked { server },
             C::RateLimited => Self::RateLimited,
-            C::Internal | C::ServiceUnavailable => Self::ServerError {
+            C::Internal | C::ServiceUnavailable | C::Busy => Self::ServerError {
                 server,
                 detail: format!("HTTP {status}: {}", body.message),
             },

@@ -50,6 +50,8 @@ pub enum ErrorCode {
     // 5xx
     Internal,
     ServiceUnavailable,
+    /// Too many password checks at once: try again after `Retry-After`.
+    Busy,
     /// A code this version does not know (a newer server).
     #[serde(other)]
     Unknown,
@@ -72,7 +74,7 @@ impl ErrorCode {
             UnsupportedMediaType => 415,
             RateLimited => 429,
             Internal | Unknown => 500,
-            ServiceUnavailable => 503,
+            ServiceUnavailable | Busy => 503,
         }
     }
 
@@ -105,6 +107,7 @@ impl ErrorCode {
             RateLimited => "rate_limited",
             Internal => "internal",
             ServiceUnavailable => "service_unavailable",
+            Busy => "busy",
             Unknown => "unknown",
         }
     }

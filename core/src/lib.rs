@@ -9,12 +9,14 @@
 pub mod error;
 pub mod qr;
 pub mod secret;
+pub mod sign_in;
 pub mod ticket;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode, TransitionError};
 pub use qr::{LoginQr, Origin, QrParseError};
 pub use secret::{ParseIdError, PollSecret, SecretHash, SessionToken, TicketId};
+pub use sign_in::{ConfirmOutcome, RevokeStep, SignInStatus};
 pub use ticket::{
     CancelledBy, Event, Lifetimes, Ticket, TicketState, TicketUser, UserId, Verification,
 };

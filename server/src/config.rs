@@ -127,7 +127,14 @@ pub struct ServeArgs {
     #[arg(long, env = "QRLOGIN_MAX_STREAMS", default_value_t = 10_000)]
     pub max_streams: usize,
 
-    /// Most tickets held in memory at once; creating more answers 503.
+    /// Password hashes (sign-in checks, `users add`) computed at once; each
+    /// takes ~19 MiB. Past it a sign-in waits up to 2 s, then is answered
+    /// 503 `busy` with Retry-After. Default: 2 × CPU cores.
+    #[arg(long, env = "QRLOGIN_MAX_CONCURRENT_HASHES", default_value_t = crate::passwords::Hasher::default_limit())]
+    pub max_concurrent_hashes: usize,
+
+    /// Most tickets held at once (in memory, or live in Redis with
+    /// `--redis-url`); creating more answers 503.
     #[arg(long, env = "QRLOGIN_MAX_TICKETS", default_value_t = 100_000)]
     pub max_tickets: usize,
 
@@ -146,8 +153,15 @@ pub struct ServeArgs {
     pub create_rate: u32,
 
     /// How many codes a client may create at once before the rate applies.
+    /// IPv6 /56 and /48 networks get 4× and 16× a client's rate and burst.
     #[arg(long, env = "QRLOGIN_CREATE_BURST", default_value_t = 30)]
     pub create_burst: u32,
+
+    /// Most codes one client may hold waiting for a scan: creating more
+    /// within one pending lifetime answers 429 with Retry-After. 0 (or
+    /// `--create-rate 0`): no cap.
+    #[arg(long, env = "QRLOGIN_MAX_PENDING_PER_CLIENT", default_value_t = 50)]
+    pub max_pending_per_client: u32,
 
     /// Failed app sign-in attempts (`POST /api/v1/app/sessions`) one client
     /// (IPv4 address or IPv6 /64) may make per minute; more answer 429 with
@@ -160,14 +174,30 @@ pub struct ServeArgs {
     pub sign_in_burst: u32,
 
     /// Failed sign-in attempts per minute on one account name (whether it
-    /// exists or not), from anywhere: once the burst is used up the account
-    /// is locked out until its budget refills. 0: no limit.
+    /// exists or not) from one client: once the burst is used up, that
+    /// client is locked out of that account until its budget refills (the
+    /// owner on another network is not). 0: no limit.
     #[arg(long, env = "QRLOGIN_ACCOUNT_SIGN_IN_RATE", default_value_t = 2)]
     pub account_sign_in_rate: u32,
 
-    /// How many failed sign-in attempts an account takes before the lockout.
+    /// How many failed sign-in attempts a client may make on one account
+    /// before the lockout.
     #[arg(long, env = "QRLOGIN_ACCOUNT_SIGN_IN_BURST", default_value_t = 10)]
     pub account_sign_in_burst: u32,
+
+    /// Failed sign-in attempts per minute on one account name from all
+    /// clients together (guessing spread over many addresses). 0: no limit.
+    #[arg(long, env = "QRLOGIN_ACCOUNT_WIDE_SIGN_IN_RATE", default_value_t = 20)]
+    pub account_wide_sign_in_rate: u32,
+
+    /// How many failed sign-in attempts an account takes from all clients
+    /// together before every client must wait.
+    #[arg(
+        long,
+        env = "QRLOGIN_ACCOUNT_WIDE_SIGN_IN_BURST",
+        default_value_t = 100
+    )]
+    pub account_wide_sign_in_burst: u32,
 
     /// Scans, confirms and cancels one app session may make per minute.
     /// 0: no limit.

@@ -5,24 +5,32 @@
 //! [`app`] builds the whole router from an [`AppState`]; [`server::start`]
 //! binds it (tests use port 0 and a fresh database); `main.rs` only parses
 //! the command line.
+//!
+//! Layers, from the outside in: [`http`] (router, extractors, handlers, the
+//! one mapping of domain errors to HTTP) → services ([`tickets`],
+//! [`accounts`], [`sign_ins`], [`tokens`], [`limits`], [`streams`]), which
+//! return domain errors and follow `qrlogin-core`'s rules → persistence
+//! ([`db`] for SQL, [`store`] for tickets). Time comes from one [`Clock`].
 
+pub mod accounts;
 pub mod avatar;
+pub mod clock;
 pub mod config;
-pub mod error;
-pub mod extract;
+pub mod db;
+pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod passwords;
+pub mod profile;
 mod random;
 pub mod requester;
-pub mod routes;
-mod serve;
+pub mod serve;
 pub mod server;
 pub mod sign_ins;
 pub mod store;
 pub mod streams;
 pub mod tickets;
 pub mod tokens;
-pub mod users;
 
 use std::sync::Arc;
 
@@ -30,8 +38,9 @@ use axum::http::HeaderValue;
 use qrlogin_core::Origin;
 use tokio_util::sync::CancellationToken;
 
+pub use clock::Clock;
 pub use config::{Command, Config, ServeArgs, UsersArgs, UsersCommand};
-pub use routes::app;
+pub use http::app;
 pub use server::{RunningServer, StartError, start};
 
 /// Settings the handlers read, validated once at start.
@@ -50,8 +59,12 @@ pub struct Settings {
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
+    /// The one source of wall-clock time.
+    pub clock: Clock,
+    /// The SQL pool, shared by every table owner.
+    pub db: db::Database,
+    pub accounts: accounts::Accounts,
     pub tickets: tickets::Tickets,
-    pub users: users::Users,
     pub tokens: Arc<tokens::TokenIssuer>,
     pub metrics: Arc<metrics::Metrics>,
     /// Rate limits: ticket creation, password attempts, app actions.

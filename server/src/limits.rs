@@ -3,10 +3,13 @@
 //!
 //! - creating tickets (`POST /api/v1/qr`), per client, so a flood cannot
 //!   exhaust the ticket store;
-//! - password attempts (`POST /api/v1/app/sessions`), per client and per
-//!   account name, whether or not the account exists (so the limit reveals
-//!   nothing about which names are real); once an account's burst is used
-//!   up it is locked out until its bucket refills;
+//! - password attempts (`POST /api/v1/app/sessions`), per client, per
+//!   (account name, client) and per account name from everywhere, whether
+//!   or not the account exists (so the limit reveals nothing about which
+//!   names are real). The lockout is per (account, client): a guesser locks
+//!   out only themselves, never the account's owner on another network; the
+//!   account-wide budget is much larger and stops guessing spread over many
+//!   addresses. Every attempt spends the client's budget, refused ones too;
 //! - scan / confirm / cancel, per app session.
 //!
 //! A client is an IPv4 address or an IPv6 /64 network (one host usually
@@ -20,17 +23,9 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
-use crate::AppState;
-use crate::error::AppError;
-use crate::requester::client_ip;
 
 /// Most keys tracked at once per table (about 64 bytes each).
 const MAX_KEYS: usize = 100_000;
@@ -41,6 +36,8 @@ const MAX_KEYS: usize = 100_000;
 enum LimitKey {
     V4(u32),
     V6Net(u64),
+    /// A wider IPv6 network: (prefix length, the prefix's bits).
+    V6Prefix(u8, u128),
     Name(u64),
     /// Every key that arrives while the table is full.
     Overflow,
@@ -118,6 +115,19 @@ impl RateLimiter {
         self.take(LimitKey::of(ip), now)
     }
 
+    /// Takes one token for the IPv6 network of `prefix` bits holding `ip`
+    /// (IPv4 addresses count as themselves).
+    pub fn check_network(&self, ip: IpAddr, prefix: u8, now: Instant) -> Result<(), Duration> {
+        let key = match ip.to_canonical() {
+            IpAddr::V6(v6) => {
+                let shift = 128 - u32::from(prefix.min(128));
+                LimitKey::V6Prefix(prefix, v6.to_bits().checked_shr(shift).unwrap_or(0))
+            }
+            v4 => LimitKey::of(v4),
+        };
+        self.take(key, now)
+    }
+
     /// Takes one token for a name (account, session), or says how long
     /// until one is available.
     pub fn check_name(&self, name: &str, now: Instant) -> Result<(), Duration> {
@@ -188,10 +198,19 @@ impl RateLimiter {
 pub struct Limits {
     /// Creating tickets, per client.
     pub create: Option<RateLimiter>,
+    /// Creating tickets per IPv6 /56 and /48 (4× and 16× a client's
+    /// budget): one site's many /64s do not each get a full budget.
+    pub create_per_56: Option<RateLimiter>,
+    pub create_per_48: Option<RateLimiter>,
+    /// Live pending tickets per client: a budget of `--max-pending-per-client`
+    /// refilled over one pending lifetime, so a client never holds more.
+    pub pending_per_client: Option<RateLimiter>,
     /// Password attempts, per client.
     pub sign_in_per_client: Option<RateLimiter>,
-    /// Password attempts, per account name (existing or not).
+    /// Password attempts, per (account name, client): the lockout.
     pub sign_in_per_account: Option<RateLimiter>,
+    /// Password attempts per account name from all clients together.
+    pub sign_in_account_wide: Option<RateLimiter>,
     /// Scan, confirm and cancel, per app session.
     pub per_session: Option<RateLimiter>,
 }
@@ -200,40 +219,47 @@ impl Limits {
     /// A password attempt by `ip` on `username`: the client's budget is
     /// checked first, so a client over its limit cannot also lock accounts.
     /// Every attempt takes a token up front (so concurrent guesses cannot
-    /// slip through together); [`sign_in_succeeded`](Self::sign_in_succeeded)
-    /// gives them back, so only failures count.
-    pub fn sign_in(&self, ip: IpAddr, username: &str) -> Result<(), AppError> {
+    /// slip through together), and a refused one keeps it spent: hammering
+    /// a locked account costs the client its budget for every account.
+    /// [`sign_in_succeeded`](Self::sign_in_succeeded) gives the tokens back,
+    /// so only failures count.
+    pub fn sign_in(&self, ip: IpAddr, username: &str) -> Result<(), Refused> {
         let now = Instant::now();
         if let Some(limiter) = &self.sign_in_per_client {
             limiter
                 .check(ip, now)
                 .map_err(|wait| refused(wait, "too many sign-in attempts from your network"))?;
         }
+        let account = account_key(username);
         if let Some(limiter) = &self.sign_in_per_account {
-            let refusal = limiter.check_name(&account_key(username), now);
-            if let Err(wait) = refusal {
-                // The client's token was not spent on a password check.
-                if let Some(per_client) = &self.sign_in_per_client {
-                    per_client.refund(ip);
-                }
-                return Err(refused(wait, "too many sign-in attempts for this account"));
-            }
+            limiter
+                .check_name(&account_client_key(&account, ip), now)
+                .map_err(|wait| refused(wait, "too many sign-in attempts for this account"))?;
+        }
+        if let Some(limiter) = &self.sign_in_account_wide {
+            limiter
+                .check_name(&account, now)
+                .map_err(|wait| refused(wait, "too many sign-in attempts for this account"))?;
         }
         Ok(())
     }
 
     /// The password was right: the attempt's tokens are given back.
     pub fn sign_in_succeeded(&self, ip: IpAddr, username: &str) {
+        let account = account_key(username);
         if let Some(limiter) = &self.sign_in_per_client {
             limiter.refund(ip);
         }
         if let Some(limiter) = &self.sign_in_per_account {
-            limiter.refund_name(&account_key(username));
+            limiter.refund_name(&account_client_key(&account, ip));
+        }
+        if let Some(limiter) = &self.sign_in_account_wide {
+            limiter.refund_name(&account);
         }
     }
 
     /// A scan, confirm or cancel by the app session `session_id`.
-    pub fn app_action(&self, session_id: &str) -> Result<(), AppError> {
+    pub fn app_action(&self, session_id: &str) -> Result<(), Refused> {
         match &self.per_session {
             Some(limiter) => limiter
                 .check_name(session_id, Instant::now())
@@ -249,27 +275,58 @@ fn account_key(username: &str) -> String {
     username.trim().to_lowercase()
 }
 
-/// 429 `rate_limited` with `Retry-After` in whole seconds, rounded up.
-fn refused(wait: Duration, what: &str) -> AppError {
-    let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-    AppError::rate_limited(seconds, format!("{what}; try again in {seconds} s"))
+/// The lockout's key: an account name on one client (IPv4 address or IPv6
+/// /64). Usernames cannot hold `/`, so the two parts cannot run together.
+fn account_client_key(account: &str, ip: IpAddr) -> String {
+    format!("{account}/{:?}", LimitKey::of(ip))
 }
 
-/// Middleware on `POST /api/v1/qr`: 429 with `Retry-After` when the client
-/// used up its budget.
-pub async fn limit_ticket_creation(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if let Some(limiter) = &state.limits.create {
-        let ip = client_ip(request.headers(), peer, state.settings.trust_proxy);
-        if let Err(wait) = limiter.check(ip, Instant::now()) {
-            return refused(wait, "too many sign-in codes requested").into_response();
+/// A request over one of the limits: answered 429 `rate_limited` with
+/// `Retry-After: retry_after` seconds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    pub retry_after: u64,
+    pub message: String,
+}
+
+impl Refused {
+    /// Refused for `what`, to try again after `wait` (whole seconds, rounded up).
+    pub fn after(wait: Duration, what: &str) -> Self {
+        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        Self {
+            retry_after: seconds,
+            message: format!("{what}; try again in {seconds} s"),
         }
     }
-    next.run(request).await
+}
+
+fn refused(wait: Duration, what: &str) -> Refused {
+    Refused::after(wait, what)
+}
+
+impl Limits {
+    /// A new sign-in code requested by `ip`.
+    pub fn ticket_creation(&self, ip: IpAddr) -> Result<(), Refused> {
+        let now = Instant::now();
+        let too_many = |wait| refused(wait, "too many sign-in codes requested");
+        if let Some(limiter) = &self.create {
+            limiter.check(ip, now).map_err(too_many)?;
+        }
+        if let Some(limiter) = &self.pending_per_client {
+            limiter
+                .check(ip, now)
+                .map_err(|wait| refused(wait, "too many sign-in codes waiting for a scan"))?;
+        }
+        if ip.to_canonical().is_ipv6() {
+            for (limiter, prefix) in [(&self.create_per_56, 56), (&self.create_per_48, 48)] {
+                if let Some(limiter) = limiter {
+                    limiter.check_network(ip, prefix, now).map_err(too_many)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -310,6 +367,21 @@ mod tests {
         assert_eq!(limiter.check(ip("2001:db8:1:2::1"), now), Ok(()));
         assert!(limiter.check(ip("2001:db8:1:2::ffff"), now).is_err());
         assert_eq!(limiter.check(ip("2001:db8:1:3::1"), now), Ok(()));
+    }
+
+    #[test]
+    fn wider_ipv6_networks_share_one_budget() {
+        let limits = Limits {
+            create_per_56: RateLimiter::new(60, 2),
+            ..Limits::default()
+        };
+        // Three /64s of one /56: the third is refused.
+        assert!(limits.ticket_creation(ip("2001:db8:1:100::1")).is_ok());
+        assert!(limits.ticket_creation(ip("2001:db8:1:1ff::1")).is_ok());
+        assert!(limits.ticket_creation(ip("2001:db8:1:120::1")).is_err());
+        // Another /56 has its own budget; IPv4 is not affected.
+        assert!(limits.ticket_creation(ip("2001:db8:1:200::1")).is_ok());
+        assert!(limits.ticket_creation(ip("192.0.2.1")).is_ok());
     }
 
     #[test]
@@ -393,7 +465,9 @@ mod tests {
         };
         let client = ip("192.0.2.1");
         assert!(limits.sign_in(client, "alice").is_ok());
-        assert!(limits.sign_in(ip("192.0.2.2"), " Alice ").is_err());
+        assert!(limits.sign_in(client, " Alice ").is_err());
+        // The lockout is per client: another network is not locked out.
+        assert!(limits.sign_in(ip("192.0.2.2"), "alice").is_ok());
     }
 
     #[test]
@@ -415,7 +489,7 @@ mod tests {
     }
 
     #[test]
-    fn a_locked_account_does_not_drain_the_clients_budget() {
+    fn tries_on_a_locked_account_drain_the_clients_budget() {
         let limits = Limits {
             sign_in_per_client: RateLimiter::with_backoff(1, 3),
             sign_in_per_account: RateLimiter::with_backoff(1, 1),
@@ -423,10 +497,23 @@ mod tests {
         };
         let client = ip("192.0.2.1");
         assert!(limits.sign_in(client, "alice").is_ok());
-        for _ in 0..5 {
-            assert!(limits.sign_in(client, "alice").is_err());
-        }
-        assert!(limits.sign_in(client, "bob").is_ok());
-        assert!(limits.sign_in(client, "carol").is_ok());
+        assert!(limits.sign_in(client, "alice").is_err());
+        assert!(limits.sign_in(client, "alice").is_err());
+        // Three tries spent the client's burst: other accounts wait too.
+        assert!(limits.sign_in(client, "bob").is_err());
+        // The owner on another network is not locked out.
+        assert!(limits.sign_in(ip("198.51.100.7"), "alice").is_ok());
+    }
+
+    #[test]
+    fn the_account_wide_budget_counts_every_client() {
+        let limits = Limits {
+            sign_in_account_wide: RateLimiter::with_backoff(1, 2),
+            ..Limits::default()
+        };
+        assert!(limits.sign_in(ip("192.0.2.1"), "alice").is_ok());
+        assert!(limits.sign_in(ip("192.0.2.2"), "alice").is_ok());
+        assert!(limits.sign_in(ip("192.0.2.3"), "alice").is_err());
+        assert!(limits.sign_in(ip("192.0.2.3"), "bob").is_ok());
     }
 }

@@ -1,5 +1,10 @@
 //! Prometheus metrics, kept in atomics and written in the text format:
 //! tickets by the state they reached, and request latency per route.
+//!
+//! Every label comes from a closed set — the method from [`METHODS`] (others
+//! count as `other`), the route from the router's templates, the status
+//! from the answers the server gives — so no request can add a series of its
+//! own, and the table stays a few hundred entries whatever clients send.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,7 +19,19 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0,
 ];
 
-#[derive(Default)]
+/// The methods recorded by name; any other counts as `other`.
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
+/// `method` as a label: one of [`METHODS`], or `other`.
+fn method_label(method: &str) -> &'static str {
+    METHODS
+        .iter()
+        .find(|known| **known == method)
+        .copied()
+        .unwrap_or("other")
+}
+
+#[derive(Default, Clone)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
     count: u64,
@@ -25,7 +42,7 @@ struct Histogram {
 pub struct Metrics {
     tickets: [AtomicU64; TicketStatus::ALL.len()],
     /// (method, route, status) → latency histogram.
-    requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+    requests: Mutex<BTreeMap<(&'static str, String, u16), Histogram>>,
     /// Event streams and long-polls open now.
     open_streams: AtomicU64,
 }
@@ -46,10 +63,9 @@ impl Metrics {
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
+        let key = (method_label(method), route.to_string(), status);
         let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        let h = map
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        let h = map.entry(key).or_default();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
                 h.counts[i] += 1;
@@ -74,7 +90,13 @@ impl Metrics {
         let _ = writeln!(out, "qrlogin_open_streams {open}");
         out.push_str("# HELP qrlogin_http_request_duration_seconds Time to answer a request (to its headers).\n");
         out.push_str("# TYPE qrlogin_http_request_duration_seconds histogram\n");
-        let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        // A snapshot: formatting happens after the lock that every request
+        // takes is released.
+        let map = self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         for ((method, route, status), h) in map.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
             for (i, bound) in BUCKETS.iter().enumerate() {
@@ -125,5 +147,18 @@ mod tests {
             "qrlogin_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"200\",le=\"0.005\"} 1"
         ));
         assert!(text.contains("qrlogin_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"));
+    }
+
+    #[test]
+    fn made_up_methods_share_one_series() {
+        let m = Metrics::default();
+        for i in 0..1000 {
+            let method = format!("M{i}{}", "X".repeat(i));
+            m.observe_request(&method, "unmatched", 405, Duration::from_millis(1));
+        }
+        let text = m.render();
+        assert!(text.contains("qrlogin_http_request_duration_seconds_count{method=\"other\",route=\"unmatched\",status=\"405\"} 1000"));
+        assert!(!text.contains("M999"));
+        assert!(text.len() < 4096, "{} bytes", text.len());
     }
 }

@@ -12,21 +12,36 @@ use time::OffsetDateTime;
 const MAX_USER_AGENT: usize = 512;
 
 /// The client's IP: the socket's peer, or — only when `trust_proxy` — the
-/// last address in `X-Forwarded-For` (the one our own proxy appended).
+/// last entry of `X-Forwarded-For`, the one our own proxy appended. Only
+/// that entry: everything before it was written by the client. When it does
+/// not parse, the peer is used, never an earlier entry.
 pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_proxy: bool) -> IpAddr {
     if trust_proxy {
-        let forwarded = headers
+        let last_entry = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-            .next_back();
-        if let Some(ip) = forwarded {
-            return ip;
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next());
+        if let Some(ip) = last_entry.and_then(forwarded_ip) {
+            return ip.to_canonical();
         }
     }
     peer.ip().to_canonical()
+}
+
+/// One `X-Forwarded-For` entry: `203.0.113.5`, `203.0.113.5:4711`,
+/// `2001:db8::1`, `[2001:db8::1]` or `[2001:db8::1]:4711`.
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            let bracketed = entry.strip_prefix('[')?.strip_suffix(']')?;
+            bracketed.parse::<IpAddr>().ok()
+        })
 }
 
 /// Whether two clients look like they are on the same network: the same
@@ -152,6 +167,35 @@ mod tests {
         );
         headers.insert("x-forwarded-for", "garbage".parse().unwrap());
         assert_eq!(client_ip(&headers, peer, true), peer.ip());
+    }
+
+    #[test]
+    fn only_the_last_forwarded_entry_counts_even_with_a_port() {
+        // The client wrote 198.51.100.7; our proxy appended the real
+        // address with a port. The client's entry must never win.
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut headers = HeaderMap::new();
+        for (value, expected) in [
+            ("198.51.100.7, 203.0.113.5:4711", ip("203.0.113.5")),
+            ("198.51.100.7, [2001:db8::5]:4711", ip("2001:db8::5")),
+            ("198.51.100.7, [2001:db8::5]", ip("2001:db8::5")),
+            ("198.51.100.7,2001:db8::5", ip("2001:db8::5")),
+            ("198.51.100.7, ::ffff:203.0.113.5", ip("203.0.113.5")),
+            // The last entry does not parse: the peer, not the client's entry.
+            ("198.51.100.7, unknown", peer.ip()),
+            ("198.51.100.7, ", peer.ip()),
+        ] {
+            headers.insert("x-forwarded-for", value.parse().unwrap());
+            assert_eq!(client_ip(&headers, peer, true), expected, "{value}");
+        }
+        // Several header lines: the last line's last entry.
+        headers.insert("x-forwarded-for", "203.0.113.1".parse().unwrap());
+        headers.append(
+            "x-forwarded-for",
+            "198.51.100.7, 203.0.113.2".parse().unwrap(),
+        );
+        assert_eq!(client_ip(&headers, peer, true), ip("203.0.113.2"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! The accept loop: axum's `serve`, plus a deadline for reading a request's
-//! head. `axum::serve` installs no timer, so hyper's header-read timeout is
-//! inert there and a client that dribbles its headers (slowloris) could hold
-//! a connection forever.
+//! The accept loop: hyper's HTTP/1 connection with a deadline for reading a
+//! request's head, in place of `axum::serve`. `axum::serve` installs no
+//! timer, so hyper's header-read timeout would be inert there and a client
+//! that dribbles its headers (slowloris) could hold a connection forever.
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -12,16 +12,19 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::accounts::{AccountError, Accounts};
+use crate::clock::Clock;
 use crate::config::ServeArgs;
+use crate::db::{Database, DatabaseTarget, DbError};
 use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
+use crate::passwords::Hasher;
 use crate::store::{
     DEFAULT_RETENTION, MemoryStore, RedisSettings, RedisStore, StoreError, TicketStore,
 };
 use crate::streams::StreamSlots;
 use crate::tickets::Tickets;
 use crate::tokens::{KeyError, TokenIssuer};
-use crate::users::{DatabaseTarget, UserError, Users};
 use crate::{AppState, Settings, app};
 
 /// How often the memory store drops old tickets.
@@ -45,7 +48,9 @@ pub enum StartError {
     #[error("invalid --allowed-origin `{0}`")]
     AllowedOrigin(String),
     #[error(transparent)]
-    Users(#[from] UserError),
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Accounts(#[from] AccountError),
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error("ticket store: {0}")]
@@ -91,6 +96,11 @@ impl RunningServer {
 
 /// Opens everything, binds `args.listen` and serves in the background.
 pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
+    start_with_clock(args, Clock::system()).await
+}
+
+/// [`start`] with the given clock (tests pass a manual one).
+pub async fn start_with_clock(args: &ServeArgs, clock: Clock) -> Result<RunningServer, StartError> {
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|source| StartError::Bind {
@@ -103,13 +113,17 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
     })?;
     let public_url = public_url(args.public_url.as_deref(), addr)?;
     let target = DatabaseTarget::parse(&args.database.database_url)?;
-    let users = Users::connect(&target, public_url.clone()).await?;
+    let db = Database::connect(&target).await?;
+    let hasher = Hasher::new(args.max_concurrent_hashes);
+    let accounts = Accounts::new(db.clone(), clock.clone(), hasher).await?;
     let seeded_demo_users = if args.demo {
-        seed_demo(&users).await?
+        seed_demo(&accounts).await?
     } else {
         Vec::new()
     };
-    let key = TokenIssuer::load_or_create_key(&key_path(args, &target))?;
+    let key_file = key_path(args, &target);
+    let key = TokenIssuer::load_or_create_key(&key_file)?;
+    warn_if_readable_by_others(&key_file);
     let tokens = TokenIssuer::new(key, public_url.to_string(), args.access_token_lifetime);
     let allowed_origins = args
         .allowed_origins
@@ -123,12 +137,17 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
         Some(url) => {
             let settings = RedisSettings {
                 prefix: args.redis_prefix.clone(),
+                max_tickets: args.max_tickets,
                 ..RedisSettings::new(url.clone(), DEFAULT_RETENTION)
             };
-            (Arc::new(RedisStore::open(settings).await?), None)
+            (
+                Arc::new(RedisStore::open(settings).await?.with_clock(clock.clone())),
+                None,
+            )
         }
         None => {
-            let memory = Arc::new(MemoryStore::new(DEFAULT_RETENTION, args.max_tickets));
+            let memory = MemoryStore::new(DEFAULT_RETENTION, args.max_tickets);
+            let memory = Arc::new(memory.with_clock(clock.clone()));
             let sweeper = memory.spawn_sweeper(SWEEP_EVERY);
             (memory, Some(sweeper))
         }
@@ -144,6 +163,7 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
         public_url.clone(),
         metrics.clone(),
         shutdown.clone(),
+        clock.clone(),
     )
     .with_verification_codes(args.verification_code);
     let state = AppState {
@@ -158,8 +178,10 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
             trust_proxy: args.trust_proxy,
             allowed_origins,
         }),
+        clock,
+        db,
+        accounts,
         tickets,
-        users,
         tokens: Arc::new(tokens),
         streams: StreamSlots::new(args.max_streams_per_ip, args.max_streams, metrics.clone()),
         metrics,
@@ -187,13 +209,39 @@ pub async fn start(args: &ServeArgs) -> Result<RunningServer, StartError> {
 fn limits(args: &ServeArgs) -> Limits {
     Limits {
         create: RateLimiter::new(args.create_rate, args.create_burst),
+        create_per_56: RateLimiter::new(
+            args.create_rate.saturating_mul(4),
+            args.create_burst.saturating_mul(4),
+        ),
+        create_per_48: RateLimiter::new(
+            args.create_rate.saturating_mul(16),
+            args.create_burst.saturating_mul(16),
+        ),
+        pending_per_client: pending_cap(args),
         sign_in_per_client: RateLimiter::with_backoff(args.sign_in_rate, args.sign_in_burst),
         sign_in_per_account: RateLimiter::with_backoff(
             args.account_sign_in_rate,
             args.account_sign_in_burst,
         ),
+        sign_in_account_wide: RateLimiter::with_backoff(
+            args.account_wide_sign_in_rate,
+            args.account_wide_sign_in_burst,
+        ),
         per_session: RateLimiter::new(args.scan_rate, args.scan_burst),
     }
+}
+
+/// `--max-pending-per-client` codes, refilled over one pending lifetime.
+/// Off with the creation limits (`--create-rate 0`).
+fn pending_cap(args: &ServeArgs) -> Option<RateLimiter> {
+    let cap = if args.create_rate == 0 {
+        0
+    } else {
+        args.max_pending_per_client
+    };
+    let lifetime_secs = args.pending_lifetime.as_secs_f64().max(1.0);
+    let per_minute = (f64::from(cap) * 60.0 / lifetime_secs).ceil() as u32;
+    RateLimiter::new(per_minute.max(u32::from(cap > 0)), cap)
 }
 
 /// `--public-url`, or `http://<bound address>` (loopback for a wildcard bind).
@@ -234,16 +282,38 @@ fn key_path(args: &ServeArgs, target: &DatabaseTarget) -> PathBuf {
     }
 }
 
+/// A private key file that others can read is logged loudly (it is the
+/// operator's file: not changed behind their back).
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{mode:o}"),
+                    "the JWT signing key is readable by group or others: anyone who can read it \
+                     can mint sign-ins; run chmod 600 on it"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// Creates the demo users that do not exist yet; returns their names.
-async fn seed_demo(users: &Users) -> Result<Vec<String>, UserError> {
+async fn seed_demo(accounts: &Accounts) -> Result<Vec<String>, AccountError> {
     let mut created = Vec::new();
     for (username, display_name) in DEMO_USERS {
-        match users
+        match accounts
             .add(username, display_name, DEMO_PASSWORD.into(), None)
             .await
         {
             Ok(_) => created.push(username.to_string()),
-            Err(UserError::Exists(_)) => {}
+            Err(AccountError::Exists(_)) => {}
             Err(e) => return Err(e),
         }
     }

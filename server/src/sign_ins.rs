@@ -1,264 +1,237 @@
-//! QR sign-ins in SQL: which app session confirmed a ticket (written at the
-//! confirm), which web token the page received for it (written at the
-//! exchange), and the revocation list of those tokens ("Was this you? — No").
-//!
-//! One row per ticket. The confirm and the exchange each upsert their half,
-//! so the row is complete whichever of the two writes lands first.
+//! The sign-in use cases that span services: scan, confirm (and record who
+//! confirmed), the page's exchange (consume, look up the user, sign, record),
+//! "Was this you? — No", and checking a web token the exchange handed out.
+//! The rules they follow are `qrlogin-core`'s ([`ConfirmOutcome`],
+//! [`RevokeStep`]); the HTTP layer only maps their results.
 
-use std::time::Duration;
+use std::net::IpAddr;
 
 use qrlogin_core::{
-    CancelledBy, ErrorCode, Event, RequesterInfo, RevokeOutcome, RevokedToken, SignInRecord,
-    Ticket, TicketId, TicketState, UserId,
+    Event, ExchangeResponse, RevokeOutcome, RevokeStep, RevokedToken, ScanResponse, SignInRecord,
+    SiteInfo, TicketId, TicketState, TicketStatus, TransitionError, UserId, UserProfile,
 };
-use sqlx::{AnyPool, Row};
-use time::OffsetDateTime;
 
-use crate::error::{AppError, AppResult};
-use crate::tickets::Tickets;
-use crate::tokens::IssuedToken;
-use crate::users::{AppSession, UserError, from_secs};
+use crate::AppState;
+use crate::accounts::{self, AccountError};
+use crate::db::sign_ins::IssuedTokenRecord;
+use crate::db::{AppSession, DbError};
+use crate::profile;
+use crate::requester::same_network;
+use crate::tickets::{PageAccess, TicketError};
+use crate::tokens::{TokenError, VerifiedToken};
 
-/// Most sign-ins listed.
-pub const LIST_LIMIT: i64 = 50;
+/// How many times a revoke looks at the ticket again when the page moved
+/// it on in between (each round means the page made progress).
+const REVOKE_ROUNDS: usize = 4;
 
-/// Shown when the confirming session's name is not recorded.
-const UNKNOWN_DEVICE: &str = "unknown device";
-
-/// How many times a revoke looks again for the record of an exchange that
-/// the ticket says happened, and how long it waits in between: the exchange
-/// writes its record right after consuming the ticket.
-const EXCHANGE_RECORD_RETRIES: usize = 5;
-const EXCHANGE_RECORD_WAIT: Duration = Duration::from_millis(100);
-
-#[derive(Clone)]
-pub struct SignIns {
-    pool: AnyPool,
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error(transparent)]
+    Ticket(#[from] TicketError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// "Was this you?" for a sign-in that is not the user's (or not one).
+    #[error("no such sign-in on your account")]
+    NotTheirs,
+    #[error("the user who confirmed no longer exists")]
+    UserGone,
+    /// A web token that does not verify (signature, issuer, expiry).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("this sign-in was revoked by its user; sign in again")]
+    TokenRevoked,
+    #[error("the account of this token no longer exists")]
+    TokenUserGone,
+    /// At the exchange, the app session that confirmed was signed out (or
+    /// its user turned QR sign-in off): the ticket is cancelled.
+    #[error(
+        "the app that confirmed this sign-in has been signed out (or QR sign-in was turned off); \
+         start again"
+    )]
+    ConfirmingSessionEnded,
+    /// The user answered "Was this you? — No" while the exchange ran.
+    #[error("the user declined this sign-in in the app")]
+    Declined,
 }
 
-impl SignIns {
-    pub fn new(pool: AnyPool) -> Self {
-        Self { pool }
-    }
+pub type SignInResult<T> = Result<T, SignInError>;
 
-    /// Records which app session confirmed `ticket` (now `confirmed`).
-    /// A repeat confirm from another session of the same user keeps the first.
-    pub async fn record_confirmation(
-        &self,
-        ticket: &Ticket,
-        session: &AppSession,
-    ) -> Result<(), UserError> {
-        let requester = &ticket.requester;
-        sqlx::query(
-            "INSERT INTO sign_ins (ticket_id, user_id, app_session_id, device_name, requester_ip,
-                 requester_user_agent, requester_browser, requester_os, requested_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (ticket_id) DO UPDATE
-                 SET app_session_id = excluded.app_session_id, device_name = excluded.device_name
-                 WHERE sign_ins.app_session_id IS NULL AND sign_ins.user_id = excluded.user_id",
-        )
-        .bind(ticket.id.to_string())
-        .bind(&session.user.id.0)
-        .bind(&session.id)
-        .bind(&session.device_name)
-        .bind(requester.ip.to_string())
-        .bind(&requester.user_agent)
-        .bind(&requester.browser)
-        .bind(&requester.os)
-        .bind(requester.created_at.unix_timestamp())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Records the web token the page received for `ticket` at `now`.
-    pub async fn record_exchange(
-        &self,
-        ticket: &TicketId,
-        user: &UserId,
-        requester: &RequesterInfo,
-        token: &IssuedToken,
-        now: OffsetDateTime,
-    ) -> Result<(), UserError> {
-        sqlx::query(
-            "INSERT INTO sign_ins (ticket_id, user_id, requester_ip, requester_user_agent,
-                 requester_browser, requester_os, requested_at, signed_in_at, token_id,
-                 token_expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             ON CONFLICT (ticket_id) DO UPDATE
-                 SET signed_in_at = excluded.signed_in_at, token_id = excluded.token_id,
-                     token_expires_at = excluded.token_expires_at
-                 WHERE sign_ins.signed_in_at IS NULL AND sign_ins.user_id = excluded.user_id",
-        )
-        .bind(ticket.to_string())
-        .bind(&user.0)
-        .bind(requester.ip.to_string())
-        .bind(&requester.user_agent)
-        .bind(&requester.browser)
-        .bind(&requester.os)
-        .bind(requester.created_at.unix_timestamp())
-        .bind(now.unix_timestamp())
-        .bind(&token.jti)
-        .bind(token.expires_at.unix_timestamp())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The user's exchanged sign-ins, newest first, at most [`LIST_LIMIT`].
-    pub async fn list(&self, user: &UserId) -> Result<Vec<SignInRecord>, UserError> {
-        let rows = sqlx::query(
-            "SELECT ticket_id, device_name, requester_ip, requester_user_agent, requester_browser,
-                    requester_os, requested_at, signed_in_at, token_expires_at, revoked_at
-             FROM sign_ins WHERE user_id = $1 AND signed_in_at IS NOT NULL
-             ORDER BY signed_in_at DESC, requested_at DESC, ticket_id
-             LIMIT $2",
-        )
-        .bind(&user.0)
-        .bind(LIST_LIMIT)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(record_from_row).collect()
-    }
-
-    /// Puts the web token of the user's exchanged sign-in `ticket` on the
-    /// revocation list. False when there is no such exchanged sign-in of
-    /// theirs; true again for one revoked before.
-    pub async fn revoke_exchanged(
-        &self,
-        ticket: &TicketId,
-        user: &UserId,
-        now: OffsetDateTime,
-    ) -> Result<bool, UserError> {
-        let ticket = ticket.to_string();
-        let done = sqlx::query(
-            "UPDATE sign_ins SET revoked_at = $1
-             WHERE ticket_id = $2 AND user_id = $3 AND signed_in_at IS NOT NULL
-                 AND revoked_at IS NULL",
-        )
-        .bind(now.unix_timestamp())
-        .bind(&ticket)
-        .bind(&user.0)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() > 0 {
-            return Ok(true);
-        }
-        let earlier = sqlx::query(
-            "SELECT ticket_id FROM sign_ins
-             WHERE ticket_id = $1 AND user_id = $2 AND revoked_at IS NOT NULL",
-        )
-        .bind(&ticket)
-        .bind(&user.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(earlier.is_some())
-    }
-
-    /// True when the web token `jti` was revoked.
-    pub async fn is_revoked(&self, jti: &str) -> Result<bool, UserError> {
-        let row = sqlx::query(
-            "SELECT ticket_id FROM sign_ins WHERE token_id = $1 AND revoked_at IS NOT NULL",
-        )
-        .bind(jti)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
-    }
-
-    /// Revoked web tokens that have not expired yet at `now`, soonest
-    /// expiry first.
-    pub async fn revoked(&self, now: OffsetDateTime) -> Result<Vec<RevokedToken>, UserError> {
-        let rows = sqlx::query(
-            "SELECT token_id, token_expires_at FROM sign_ins
-             WHERE revoked_at IS NOT NULL AND token_expires_at > $1
-             ORDER BY token_expires_at, token_id",
-        )
-        .bind(now.unix_timestamp())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(RevokedToken {
-                    jti: row.try_get("token_id")?,
-                    expires_at: from_secs(row.try_get("token_expires_at")?)?,
-                })
-            })
-            .collect()
-    }
-}
-
-fn record_from_row(row: &sqlx::any::AnyRow) -> Result<SignInRecord, UserError> {
-    let ip: String = row.try_get("requester_ip")?;
-    let ip = ip
-        .parse()
-        .map_err(|e| UserError::Database(sqlx::Error::Decode(Box::new(e))))?;
-    let device_name: Option<String> = row.try_get("device_name")?;
-    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
-    Ok(SignInRecord {
-        id: row.try_get("ticket_id")?,
-        requester: RequesterInfo {
-            ip,
-            user_agent: row.try_get("requester_user_agent")?,
-            browser: row.try_get("requester_browser")?,
-            os: row.try_get("requester_os")?,
-            created_at: from_secs(row.try_get("requested_at")?)?,
+/// The app scanned a code: the ticket becomes `scanned` by this user; the
+/// answer says who is asking, from where, and for which site.
+pub async fn scan(
+    state: &AppState,
+    session: &AppSession,
+    id: &TicketId,
+    scanner_ip: IpAddr,
+) -> SignInResult<ScanResponse> {
+    accounts::require_qr_login(session)?;
+    let user = profile::ticket_user(&session.user);
+    let ticket = state.tickets.apply(id, Event::Scan { user }).await?;
+    let settings = &state.settings;
+    Ok(ScanResponse {
+        status: ticket.status(),
+        site: SiteInfo {
+            name: settings.site_name.clone(),
+            origin: settings.public_url.to_string(),
         },
-        device_name: device_name.unwrap_or_else(|| UNKNOWN_DEVICE.into()),
-        signed_in_at: from_secs(row.try_get("signed_in_at")?)?,
-        expires_at: from_secs(row.try_get("token_expires_at")?)?,
-        revoked_at: revoked_at.map(from_secs).transpose()?,
+        scanner_ip,
+        same_network: same_network(ticket.requester.ip, scanner_ip),
+        verification_choices: ticket.verification_choices(),
+        requester: ticket.requester,
+        expires_at: ticket.expires_at,
     })
 }
 
-/// "Was this you? — No" for `user`'s sign-in by `ticket`: revokes the web
-/// token if the page got one, otherwise cancels the ticket (reason
-/// `declined`) so the page never gets one. 404 when it is not theirs.
-pub async fn revoke(
-    tickets: &Tickets,
-    sign_ins: &SignIns,
-    ticket_id: &TicketId,
-    user: &UserId,
-) -> AppResult<RevokeOutcome> {
-    for _ in 0..=EXCHANGE_RECORD_RETRIES {
-        if sign_ins
-            .revoke_exchanged(ticket_id, user, OffsetDateTime::now_utc())
-            .await?
-        {
-            return Ok(RevokeOutcome::Revoked);
-        }
-        let ticket = tickets.current(ticket_id).await.map_err(|e| match e.code {
-            ErrorCode::NotFound => not_theirs(),
-            _ => e,
-        })?;
-        match &ticket.state {
-            TicketState::Scanned { user: scanner } | TicketState::Confirmed { user: scanner }
-                if &scanner.id == user =>
-            {
-                let cancel = Event::Cancel { user: user.clone() };
-                match tickets.apply(ticket_id, cancel).await {
-                    Ok(_) => return Ok(RevokeOutcome::Cancelled),
-                    // The page exchanged (or gave up) in between: look again.
-                    Err(e)
-                        if matches!(e.code, ErrorCode::AlreadyConsumed | ErrorCode::Cancelled) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            TicketState::Cancelled {
-                by: CancelledBy::User(canceller) | CancelledBy::WrongCode(canceller),
-            } if canceller == user => {
-                return Ok(RevokeOutcome::Cancelled);
-            }
-            // Exchanged, but its record is not written yet: wait for it.
-            TicketState::Consumed { user: scanner } if &scanner.id == user => {
-                tokio::time::sleep(EXCHANGE_RECORD_WAIT).await;
-            }
-            _ => return Err(not_theirs()),
-        }
+/// The scanning user tapped Confirm (with the number they picked, under
+/// number matching). The confirming session is recorded first, so that a
+/// ticket is never `confirmed` without a record the user can see and revoke
+/// (a failed write leaves the ticket as it was).
+pub async fn confirm(
+    state: &AppState,
+    session: &AppSession,
+    id: &TicketId,
+    code: Option<String>,
+) -> SignInResult<TicketStatus> {
+    accounts::require_qr_login(session)?;
+    let current = state.tickets.current(id).await?;
+    if matches!(&current.state, TicketState::Scanned { user } if user.id == session.user.id) {
+        state
+            .db
+            .sign_ins()
+            .record_confirmation(&current, session)
+            .await?;
     }
-    Err(not_theirs())
+    let ticket = state
+        .tickets
+        .confirm(id, session.user.id.clone(), code)
+        .await?;
+    Ok(ticket.status())
 }
 
-fn not_theirs() -> AppError {
-    AppError::not_found("no such sign-in on your account")
+/// The page trades its confirmed ticket for an access token, exactly once —
+/// if the app session that confirmed is still signed in, and unless the user
+/// said "Was this you? — No" before the token left.
+pub async fn exchange(state: &AppState, access: &PageAccess) -> SignInResult<ExchangeResponse> {
+    let records = state.db.sign_ins();
+    let current = state.tickets.load_for_page(access).await?;
+    if let TicketState::Confirmed { user } = &current.state {
+        if records.confirming_session_live(&access.id).await? != Some(true) {
+            let cancel = Event::Cancel {
+                user: user.id.clone(),
+            };
+            state.tickets.apply_for_page(access, cancel).await?;
+            return Err(SignInError::ConfirmingSessionEnded);
+        }
+    }
+    let (ticket_user, ticket) = state.tickets.exchange(access).await?;
+    let user = state
+        .accounts
+        .get(&ticket_user.id)
+        .await?
+        .ok_or(SignInError::UserGone)?;
+    let profile = profile::profile(&user, &state.settings.public_url);
+    let now = state.clock.now();
+    let token = state.tokens.issue(&profile, now);
+    // Recorded before the token leaves: a sign-in the user cannot see and
+    // revoke is never handed out.
+    let record = IssuedTokenRecord {
+        id: &token.jti,
+        expires_at: token.expires_at,
+    };
+    records
+        .record_exchange(&access.id, &user.id, &ticket.requester, record, now)
+        .await?;
+    // A revoke that ran since the consume: nothing leaves (and the recorded
+    // token is on the revocation list anyway).
+    if records.is_ticket_revoked(&access.id).await? {
+        return Err(SignInError::Declined);
+    }
+    Ok(ExchangeResponse {
+        access_token: token.jwt,
+        token_type: "Bearer".into(),
+        expires_in: token.expires_in,
+        user: profile,
+    })
+}
+
+/// The user's exchanged sign-ins, newest first.
+pub async fn list(state: &AppState, user: &UserId) -> SignInResult<Vec<SignInRecord>> {
+    Ok(state.db.sign_ins().list(user).await?)
+}
+
+/// "Was this you? — No" for `user`'s sign-in by `ticket_id`: revokes the web
+/// token if the page got one (or is getting one right now), otherwise
+/// cancels the ticket (reason `declined`) so the page never gets one.
+pub async fn revoke(
+    state: &AppState,
+    ticket_id: &TicketId,
+    user: &UserId,
+) -> SignInResult<RevokeOutcome> {
+    let records = state.db.sign_ins();
+    for _ in 0..REVOKE_ROUNDS {
+        let ticket = match state.tickets.current(ticket_id).await {
+            Ok(ticket) => ticket,
+            // Long gone from the ticket store: the record alone decides.
+            Err(TicketError::NotFound) => {
+                let now = state.clock.now();
+                return match records.revoke_exchanged(ticket_id, user, now).await? {
+                    true => Ok(RevokeOutcome::Revoked),
+                    false => Err(SignInError::NotTheirs),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match RevokeStep::for_state(&ticket.state, user) {
+            RevokeStep::CancelTicket => {
+                let cancel = Event::Cancel { user: user.clone() };
+                match state.tickets.apply(ticket_id, cancel).await {
+                    Ok(_) => return Ok(RevokeOutcome::Cancelled),
+                    // The page exchanged (or gave up) in between: look again.
+                    Err(TicketError::Transition(
+                        TransitionError::AlreadyConsumed | TransitionError::Cancelled,
+                    )) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            RevokeStep::AlreadyCancelled => return Ok(RevokeOutcome::Cancelled),
+            // Exchanged, or being exchanged: the record (written at the
+            // confirm) is marked, and the exchange reads it back before the
+            // token leaves.
+            RevokeStep::RevokeToken => {
+                return match records.revoke(ticket_id, user, state.clock.now()).await? {
+                    true => Ok(RevokeOutcome::Revoked),
+                    false => Err(SignInError::NotTheirs),
+                };
+            }
+            RevokeStep::NotTheirs => return Err(SignInError::NotTheirs),
+        }
+    }
+    Err(SignInError::NotTheirs)
+}
+
+/// A web access token from the exchange, checked: signed by this server,
+/// not expired, not revoked by its user.
+pub async fn verify_web_token(state: &AppState, jwt: &str) -> SignInResult<VerifiedToken> {
+    let token = state.tokens.verify(jwt, state.clock.now())?;
+    if state.db.sign_ins().is_revoked(&token.jti).await? {
+        return Err(SignInError::TokenRevoked);
+    }
+    Ok(token)
+}
+
+/// The user a verified web token signs in, fresh from the database.
+pub async fn web_user(state: &AppState, token: &VerifiedToken) -> SignInResult<UserProfile> {
+    let user = state
+        .accounts
+        .get(&UserId(token.subject.clone()))
+        .await?
+        .ok_or(SignInError::TokenUserGone)?;
+    Ok(profile::profile(&user, &state.settings.public_url))
+}
+
+/// Revoked web tokens that have not expired yet.
+pub async fn revoked_tokens(state: &AppState) -> SignInResult<Vec<RevokedToken>> {
+    Ok(state.db.sign_ins().revoked(state.clock.now()).await?)
 }

@@ -13,8 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::Stream;
 
-use crate::error::AppError;
-use crate::limits::ClientKey;
+use crate::limits::{ClientKey, Refused};
 use crate::metrics::Metrics;
 
 /// Seconds a refused page is told to wait before trying again.
@@ -48,7 +47,7 @@ impl StreamSlots {
     }
 
     /// A slot for one more stream from `ip`, or 429 when it is over a cap.
-    pub fn acquire(self: &Arc<Self>, ip: IpAddr) -> Result<StreamSlot, AppError> {
+    pub fn acquire(self: &Arc<Self>, ip: IpAddr) -> Result<StreamSlot, Refused> {
         let client = ClientKey::of(ip);
         let mut open = self.lock();
         if self.total > 0 && open.total >= self.total {
@@ -90,11 +89,11 @@ impl StreamSlots {
     }
 }
 
-fn refused(what: &str) -> AppError {
-    AppError::rate_limited(
-        RETRY_AFTER_SECS,
-        format!("{what}; try again in {RETRY_AFTER_SECS} s"),
-    )
+fn refused(what: &str) -> Refused {
+    Refused {
+        retry_after: RETRY_AFTER_SECS,
+        message: format!("{what}; try again in {RETRY_AFTER_SECS} s"),
+    }
 }
 
 /// One open stream or long-poll; its place is given back when dropped.
@@ -136,7 +135,7 @@ mod tests {
         let first = slots.acquire(ip("192.0.2.1")).unwrap();
         let _second = slots.acquire(ip("192.0.2.1")).unwrap();
         let refused = slots.acquire(ip("192.0.2.1")).err().unwrap();
-        assert_eq!(refused.code, qrlogin_core::ErrorCode::RateLimited);
+        assert_eq!(refused.retry_after, RETRY_AFTER_SECS);
         assert!(slots.acquire(ip("192.0.2.2")).is_ok(), "another client");
         drop(first);
         assert!(slots.acquire(ip("192.0.2.1")).is_ok());

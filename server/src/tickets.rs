@@ -8,14 +8,13 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use qrlogin_core::{
-    CancelledBy, CreateTicketResponse, ErrorCode, Event, Lifetimes, LoginQr, Origin, PollSecret,
-    RequesterInfo, StatusView, Ticket, TicketId, TicketState, TicketUser, UserId, Verification,
+    ConfirmOutcome, CreateTicketResponse, Event, Lifetimes, LoginQr, Origin, PollSecret,
+    RequesterInfo, StatusView, Ticket, TicketId, TicketUser, TransitionError, UserId, Verification,
 };
-use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use tracing::instrument;
 
-use crate::error::{AppError, AppResult};
+use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::random;
 use crate::store::{StoreError, Swap, TicketStore};
@@ -23,6 +22,32 @@ use crate::store::{StoreError, Swap, TicketStore};
 /// Compare-and-swap attempts before giving up with 409 `conflict`. Each
 /// failed attempt means another writer made progress, so this is generous.
 const MAX_ATTEMPTS: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error("no such sign-in code (it may have expired long ago)")]
+    NotFound,
+    #[error("wrong poll secret for this code")]
+    WrongSecret,
+    /// The state machine refused the event.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Number matching: the user picked a number that is not the page's; the
+    /// ticket is now cancelled (reason `wrong_code`).
+    #[error(
+        "The number you picked is not the one on the sign-in page, so the sign-in was \
+         cancelled. Start again on the page."
+    )]
+    WrongVerificationCode,
+    #[error("too many simultaneous changes, try again")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot draw the QR code: {0}")]
+    QrCode(String),
+}
+
+pub type TicketResult<T> = Result<T, TicketError>;
 
 /// The web page's claim on a ticket: its id and the poll secret it presented.
 /// The secret is checked against the stored hash on every load.
@@ -47,16 +72,9 @@ pub struct Tickets {
     public_url: Origin,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
+    clock: Clock,
     /// Number matching (`--verification-code`): every new ticket gets a code.
     verification_codes: bool,
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
-fn not_found() -> AppError {
-    AppError::not_found("no such sign-in code (it may have expired long ago)")
 }
 
 impl Tickets {
@@ -66,6 +84,7 @@ impl Tickets {
         public_url: Origin,
         metrics: Arc<Metrics>,
         shutdown: CancellationToken,
+        clock: Clock,
     ) -> Self {
         Self {
             store,
@@ -73,6 +92,7 @@ impl Tickets {
             public_url,
             metrics,
             shutdown,
+            clock,
             verification_codes: false,
         }
     }
@@ -91,7 +111,7 @@ impl Tickets {
 
     /// Creates a pending ticket for the browser described by `requester`.
     #[instrument(skip_all)]
-    pub async fn create(&self, requester: RequesterInfo) -> AppResult<CreateTicketResponse> {
+    pub async fn create(&self, requester: RequesterInfo) -> TicketResult<CreateTicketResponse> {
         let poll_secret = PollSecret::from_random_bytes(random::bytes());
         let ticket = loop {
             let id = TicketId::from_random_bytes(random::bytes());
@@ -100,7 +120,7 @@ impl Tickets {
                 poll_secret.hash(),
                 requester.clone(),
                 self.lifetimes,
-                now(),
+                self.clock.now(),
             );
             if self.verification_codes {
                 ticket = ticket.with_verification(Verification::from_random_bytes(random::bytes()));
@@ -126,10 +146,10 @@ impl Tickets {
     }
 
     /// The ticket as it is now, with an overdue deadline persisted as `expired`.
-    async fn load(&self, id: &TicketId) -> AppResult<Ticket> {
+    async fn load(&self, id: &TicketId) -> TicketResult<Ticket> {
         for _ in 0..MAX_ATTEMPTS {
-            let ticket = self.store.get(id).await?.ok_or_else(not_found)?;
-            let Some(expired) = ticket.expire_if_due(now()) else {
+            let ticket = self.store.get(id).await?.ok_or(TicketError::NotFound)?;
+            let Some(expired) = ticket.expire_if_due(self.clock.now()) else {
                 return Ok(ticket);
             };
             match self
@@ -142,14 +162,14 @@ impl Tickets {
                     return Ok(expired);
                 }
                 Swap::Stale => continue,
-                Swap::Missing => return Err(not_found()),
+                Swap::Missing => return Err(TicketError::NotFound),
             }
         }
-        Err(conflict())
+        Err(TicketError::Conflict)
     }
 
     /// Loads the ticket for the page that holds its poll secret.
-    pub async fn load_for_page(&self, access: &PageAccess) -> AppResult<Ticket> {
+    pub async fn load_for_page(&self, access: &PageAccess) -> TicketResult<Ticket> {
         let ticket = self.load(&access.id).await?;
         check_secret(&ticket, access)?;
         Ok(ticket)
@@ -157,7 +177,7 @@ impl Tickets {
 
     /// Applies `event` (from the app side) and persists the next ticket.
     #[instrument(skip_all, fields(ticket = %id))]
-    pub async fn apply(&self, id: &TicketId, event: Event) -> AppResult<Ticket> {
+    pub async fn apply(&self, id: &TicketId, event: Event) -> TicketResult<Ticket> {
         self.apply_checked(id, event, |_| Ok(())).await
     }
 
@@ -170,29 +190,22 @@ impl Tickets {
         id: &TicketId,
         user: UserId,
         code: Option<String>,
-    ) -> AppResult<Ticket> {
+    ) -> TicketResult<Ticket> {
         let ticket = self
             .apply_checked(id, Event::Confirm { user, code }, |_| Ok(()))
             .await?;
-        if let TicketState::Cancelled {
-            by: CancelledBy::WrongCode(_),
-        } = ticket.state
-        {
-            // Only this Confirm can have cancelled it: a Confirm on a
-            // cancelled ticket is refused before reaching here.
-            tracing::warn!("wrong verification number picked; sign-in cancelled");
-            return Err(AppError::new(
-                ErrorCode::WrongVerificationCode,
-                "The number you picked is not the one on the sign-in page, so the sign-in was \
-                 cancelled. Start again on the page.",
-            ));
+        match ConfirmOutcome::of(&ticket) {
+            ConfirmOutcome::Confirmed => Ok(ticket),
+            ConfirmOutcome::WrongCode => {
+                tracing::warn!("wrong verification number picked; sign-in cancelled");
+                Err(TicketError::WrongVerificationCode)
+            }
         }
-        Ok(ticket)
     }
 
     /// Applies `event` for the page that holds the poll secret.
     #[instrument(skip_all, fields(ticket = %access.id))]
-    pub async fn apply_for_page(&self, access: &PageAccess, event: Event) -> AppResult<Ticket> {
+    pub async fn apply_for_page(&self, access: &PageAccess, event: Event) -> TicketResult<Ticket> {
         self.apply_checked(&access.id, event, |t| check_secret(t, access))
             .await
     }
@@ -200,19 +213,21 @@ impl Tickets {
     /// Trades a confirmed ticket for its user (and the browser that asked),
     /// exactly once: a single compare-and-swap Confirmed → Consumed, which
     /// only one caller can win.
-    pub async fn exchange(&self, access: &PageAccess) -> AppResult<(TicketUser, RequesterInfo)> {
+    pub async fn exchange(&self, access: &PageAccess) -> TicketResult<(TicketUser, Ticket)> {
         let consumed = self.apply_for_page(access, Event::Exchange).await?;
+        // Invariant: the state machine only moves Confirmed{user} to
+        // Consumed{user}, so a consumed ticket always has its user.
         let user = consumed
             .state
             .user()
             .cloned()
-            .ok_or_else(|| AppError::internal("exchange produced a ticket without a user"))?;
-        Ok((user, consumed.requester))
+            .ok_or(TicketError::Conflict)?;
+        Ok((user, consumed))
     }
 
     /// The ticket as it is now (404 `not_found` for an unknown id); for
     /// app-side decisions that depend on its state.
-    pub async fn current(&self, id: &TicketId) -> AppResult<Ticket> {
+    pub async fn current(&self, id: &TicketId) -> TicketResult<Ticket> {
         self.load(id).await
     }
 
@@ -220,12 +235,12 @@ impl Tickets {
         &self,
         id: &TicketId,
         event: Event,
-        check: impl Fn(&Ticket) -> AppResult<()>,
-    ) -> AppResult<Ticket> {
+        check: impl Fn(&Ticket) -> TicketResult<()>,
+    ) -> TicketResult<Ticket> {
         for _ in 0..MAX_ATTEMPTS {
             let current = self.load(id).await?;
             check(&current)?;
-            let next = current.apply(event.clone(), now())?;
+            let next = current.apply(event.clone(), self.clock.now())?;
             if next.version == current.version {
                 return Ok(next); // a repeat of what already happened
             }
@@ -236,10 +251,10 @@ impl Tickets {
                     return Ok(next);
                 }
                 Swap::Stale => continue,
-                Swap::Missing => return Err(not_found()),
+                Swap::Missing => return Err(TicketError::NotFound),
             }
         }
-        Err(conflict())
+        Err(TicketError::Conflict)
     }
 
     /// Long-poll: the ticket once its version is above `after`, once it is
@@ -250,7 +265,7 @@ impl Tickets {
         access: &PageAccess,
         after: u64,
         wait: Duration,
-    ) -> AppResult<Ticket> {
+    ) -> TicketResult<Ticket> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let mut changes = self.store.subscribe(&access.id).await?;
@@ -260,7 +275,7 @@ impl Tickets {
             }
             tokio::select! {
                 more = changes.changed() => if !more { backoff().await },
-                () = tokio::time::sleep(until(ticket.expires_at)) => {}
+                () = self.clock.sleep_until(ticket.expires_at) => {}
                 () = tokio::time::sleep_until(deadline) => return Ok(ticket),
                 () = self.shutdown.cancelled() => return Ok(ticket),
             }
@@ -290,7 +305,7 @@ impl Tickets {
                 }
                 tokio::select! {
                     more = changes.changed() => if !more { backoff().await },
-                    () = tokio::time::sleep(until(ticket.expires_at)) => {}
+                    () = tickets.clock.sleep_until(ticket.expires_at) => {}
                     () = tickets.shutdown.cancelled() => break,
                 }
             }
@@ -298,26 +313,12 @@ impl Tickets {
     }
 }
 
-fn check_secret(ticket: &Ticket, access: &PageAccess) -> AppResult<()> {
+fn check_secret(ticket: &Ticket, access: &PageAccess) -> TicketResult<()> {
     if ticket.poll_secret_hash.matches(&access.secret) {
         Ok(())
     } else {
-        Err(AppError::unauthorized("wrong poll secret for this code"))
+        Err(TicketError::WrongSecret)
     }
-}
-
-fn conflict() -> AppError {
-    AppError::new(
-        ErrorCode::Conflict,
-        "too many simultaneous changes, try again",
-    )
-}
-
-/// Time from now until `deadline` (zero if it passed), plus a millisecond so
-/// that the deadline has surely passed when the sleep ends.
-fn until(deadline: OffsetDateTime) -> Duration {
-    let left = deadline - now();
-    Duration::try_from(left).unwrap_or_default() + Duration::from_millis(1)
 }
 
 /// A subscription that ended while the ticket still exists (e.g. a shared
@@ -327,9 +328,9 @@ async fn backoff() {
 }
 
 /// The QR code for `url` as an SVG document.
-fn qr_svg(url: &str) -> AppResult<String> {
+fn qr_svg(url: &str) -> TicketResult<String> {
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(AppError::internal)?;
+        .map_err(|e| TicketError::QrCode(e.to_string()))?;
     Ok(code
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(240, 240)
@@ -354,6 +355,7 @@ mod tests {
             Origin::parse("http://127.0.0.1:8080").unwrap(),
             Arc::default(),
             CancellationToken::new(),
+            Clock::system(),
         )
     }
 
@@ -363,7 +365,7 @@ mod tests {
             user_agent: String::new(),
             browser: "Unknown browser".into(),
             os: "Unknown OS".into(),
-            created_at: now(),
+            created_at: tickets.clock.now(),
         };
         let created = tickets.create(requester).await.unwrap();
         PageAccess {
@@ -421,7 +423,7 @@ mod tests {
             .apply_for_page(&wrong, Event::Abort)
             .await
             .unwrap_err();
-        assert_eq!(err.code, ErrorCode::Unauthorized);
+        assert!(matches!(err, TicketError::WrongSecret), "{err}");
         assert_eq!(tickets.load_for_page(&access).await.unwrap().version, 1);
     }
 }

@@ -3,17 +3,19 @@
 use std::io::BufRead as _;
 
 use anyhow::{Context as _, bail};
-use qrlogin_core::Origin;
-use qrlogin_server::users::{DatabaseTarget, Users};
-use qrlogin_server::{UsersArgs, UsersCommand};
+use qrlogin_server::accounts::Accounts;
+use qrlogin_server::db::{Database, DatabaseTarget};
+use qrlogin_server::passwords::Hasher;
+use qrlogin_server::{Clock, UsersArgs, UsersCommand};
 
 pub async fn run(args: UsersArgs) -> anyhow::Result<()> {
     let target = DatabaseTarget::parse(&args.database.database_url)?;
-    // Avatar URLs are not printed here, so any origin will do.
-    let origin = Origin::parse("http://127.0.0.1").context("building a placeholder origin")?;
-    let users = Users::connect(&target, origin)
+    let db = Database::connect(&target)
         .await
         .context("opening the user database")?;
+    let users = Accounts::new(db, Clock::system(), Hasher::new(Hasher::default_limit()))
+        .await
+        .context("preparing password hashing")?;
     match args.command {
         UsersCommand::Add {
             username,

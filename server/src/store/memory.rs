@@ -12,7 +12,8 @@ use qrlogin_core::{Ticket, TicketId};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use super::{StoreError, Subscription, Swap, TicketStore};
+use super::{StoreError, Subscription, Swap, TicketStore, drop_time};
+use crate::clock::Clock;
 
 struct Entry {
     ticket: Ticket,
@@ -23,6 +24,7 @@ pub struct MemoryStore {
     tickets: Mutex<HashMap<TicketId, Entry>>,
     retention: Duration,
     max_tickets: usize,
+    clock: Clock,
 }
 
 impl MemoryStore {
@@ -33,7 +35,13 @@ impl MemoryStore {
             tickets: Mutex::new(HashMap::new()),
             retention,
             max_tickets,
+            clock: Clock::system(),
         }
+    }
+
+    /// The same store on `clock` (its sweeper reads the time there).
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
     }
 
     /// Runs [`TicketStore::sweep`] every `every` until the store is dropped.
@@ -45,7 +53,7 @@ impl MemoryStore {
             loop {
                 tick.tick().await;
                 let Some(store) = weak.upgrade() else { break };
-                let dropped = store.sweep_now(OffsetDateTime::now_utc());
+                let dropped = store.sweep_now(store.clock.now());
                 if dropped > 0 {
                     tracing::debug!(dropped, "swept old tickets");
                 }
@@ -72,7 +80,7 @@ impl MemoryStore {
         let mut map = self.lock();
         let before = map.len();
         let retention = self.retention;
-        map.retain(|_, entry| now <= entry.ticket.expires_at + retention);
+        map.retain(|_, entry| now <= drop_time(&entry.ticket, retention));
         before - map.len()
     }
 }
@@ -80,6 +88,10 @@ impl MemoryStore {
 #[async_trait]
 impl TicketStore for MemoryStore {
     async fn insert(&self, ticket: &Ticket) -> Result<(), StoreError> {
+        if self.len() >= self.max_tickets {
+            // Old tickets may be waiting for the sweeper: drop them first.
+            self.sweep_now(self.clock.now());
+        }
         let mut map = self.lock();
         if map.len() >= self.max_tickets {
             return Err(StoreError::Full);

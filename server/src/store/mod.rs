@@ -1,9 +1,9 @@
 //! Where tickets live between requests: the [`TicketStore`] trait and its
-//! in-process implementation, [`MemoryStore`].
-//!
-//! The trait is shaped so that a shared store (Redis: one key per ticket with
-//! a TTL, a Lua script for the compare-and-swap, pub/sub for notifications)
-//! can implement it without changing any caller.
+//! two implementations — [`MemoryStore`] (one process, the default) and
+//! [`RedisStore`] (`--redis-url`: one key per ticket with a TTL, a Lua script
+//! for the compare-and-swap, pub/sub for change notifications, so several
+//! instances serve the same tickets). One conformance suite
+//! (`server/tests/api/store.rs`) runs against both.
 
 mod memory;
 mod redis;
@@ -21,6 +21,21 @@ pub use redis::{RedisSettings, RedisStore};
 /// How long a ticket stays readable after its deadline or final state, so a
 /// late second exchange still sees `already_consumed` (409), not 404.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(300);
+
+/// How long a ticket that nobody ever scanned is kept after its deadline:
+/// briefly, so that a flood of abandoned codes leaves the store quickly.
+pub const UNSCANNED_RETENTION: Duration = Duration::from_secs(10);
+
+/// When a store may drop `ticket`: its deadline plus `retention`, or plus
+/// [`UNSCANNED_RETENTION`] while it is still pending (never scanned).
+pub fn drop_time(ticket: &Ticket, retention: Duration) -> OffsetDateTime {
+    let keep = if ticket.state == qrlogin_core::TicketState::Pending {
+        retention.min(UNSCANNED_RETENTION)
+    } else {
+        retention
+    };
+    ticket.expires_at + keep
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

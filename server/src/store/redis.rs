@@ -27,7 +27,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use time::OffsetDateTime;
 
 use self::fanout::{Fanout, ListenerTiming, change_message};
-use super::{StoreError, Subscription, Swap, TicketStore};
+use super::{StoreError, Subscription, Swap, TicketStore, drop_time};
+use crate::clock::Clock;
 
 /// How to reach Redis and how to lay out the keys.
 #[derive(Clone)]
@@ -45,6 +46,9 @@ pub struct RedisSettings {
     /// How often the idle subscription connection is pinged, to find a
     /// connection that died without a word (e.g. a network partition).
     pub ping_every: Duration,
+    /// Most live tickets (`--max-tickets`); creating more is refused
+    /// [`StoreError::Full`]. 0: no cap.
+    pub max_tickets: usize,
 }
 
 impl std::fmt::Debug for RedisSettings {
@@ -56,6 +60,7 @@ impl std::fmt::Debug for RedisSettings {
             .field("retention", &self.retention)
             .field("op_timeout", &self.op_timeout)
             .field("ping_every", &self.ping_every)
+            .field("max_tickets", &self.max_tickets)
             .finish()
     }
 }
@@ -72,6 +77,7 @@ impl RedisSettings {
             retention,
             op_timeout: Self::DEFAULT_OP_TIMEOUT,
             ping_every: Duration::from_secs(5),
+            max_tickets: 0,
         }
     }
 }
@@ -113,6 +119,11 @@ impl Keys {
     fn changes(&self) -> String {
         format!("{}:changes", self.prefix)
     }
+
+    /// The sorted set of live ticket ids, scored by drop time (the cap).
+    fn live(&self) -> String {
+        format!("{}:live", self.prefix)
+    }
 }
 
 /// Aborts the listener task when the store is dropped.
@@ -129,14 +140,22 @@ pub struct RedisStore {
     keys: Keys,
     retention: Duration,
     op_timeout: Duration,
+    /// Most live tickets (0: no cap).
+    max_tickets: usize,
     fanout: Arc<Fanout>,
     insert_script: redis::Script,
     swap_script: redis::Script,
     sweep_script: redis::Script,
+    clock: Clock,
     _listener: AbortOnDrop,
 }
 
 impl RedisStore {
+    /// The same store on `clock` (key lifetimes are counted from its time).
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
     /// Opens the store. Fails only on invalid settings: if Redis is down the
     /// store still opens, answers [`StoreError::Unavailable`] and connects as
     /// soon as Redis is back. Waits up to `op_timeout` for the change
@@ -172,10 +191,12 @@ impl RedisStore {
             keys,
             retention: settings.retention,
             op_timeout: settings.op_timeout,
+            max_tickets: settings.max_tickets,
             fanout,
             insert_script: scripts::insert(),
             swap_script: scripts::compare_and_swap(),
             sweep_script: scripts::sweep_one(),
+            clock: Clock::system(),
             _listener: AbortOnDrop(listener),
         };
         if tokio::time::timeout(settings.op_timeout, store.fanout.connected())
@@ -215,8 +236,8 @@ impl RedisStore {
 
     /// (TTL in ms from now, drop time in unix ms) for `ticket`.
     fn lifetime(&self, ticket: &Ticket) -> (i64, i64) {
-        let drop_at = ticket.expires_at + self.retention;
-        let ttl = (drop_at - OffsetDateTime::now_utc()).whole_milliseconds();
+        let drop_at = drop_time(ticket, self.retention);
+        let ttl = (drop_at - self.clock.now()).whole_milliseconds();
         (clamp_ms(ttl).max(1), unix_ms(drop_at))
     }
 }
@@ -256,17 +277,24 @@ impl TicketStore for RedisStore {
             .run(
                 self.insert_script
                     .key(self.keys.ticket(&ticket.id))
+                    .key(self.keys.live())
                     .arg(ticket.version)
                     .arg(json)
                     .arg(ttl)
                     .arg(drop_at)
+                    .arg(unix_ms(self.clock.now()))
+                    .arg(self.max_tickets)
+                    .arg(ticket.id.to_string())
                     .invoke_async(&mut conn),
             )
             .await?;
-        if stored == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Duplicate)
+        match stored {
+            scripts::INSERT_DONE => Ok(()),
+            scripts::INSERT_DUPLICATE => Err(StoreError::Duplicate),
+            scripts::INSERT_FULL => Err(StoreError::Full),
+            other => Err(StoreError::Corrupt(format!(
+                "unexpected script result {other}"
+            ))),
         }
     }
 
@@ -296,6 +324,7 @@ impl TicketStore for RedisStore {
             .run(
                 self.swap_script
                     .key(self.keys.ticket(&next.id))
+                    .key(self.keys.live())
                     .arg(expected_version)
                     .arg(next.version)
                     .arg(json)
@@ -303,6 +332,7 @@ impl TicketStore for RedisStore {
                     .arg(drop_at)
                     .arg(self.keys.changes())
                     .arg(change_message(&next.id, next.version))
+                    .arg(next.id.to_string())
                     .invoke_async(&mut conn),
             )
             .await?;
@@ -354,9 +384,11 @@ impl TicketStore for RedisStore {
                     .run(
                         self.sweep_script
                             .key(&key)
+                            .key(self.keys.live())
                             .arg(now_ms)
                             .arg(self.keys.changes())
                             .arg(change_message(&id, 0))
+                            .arg(id.to_string())
                             .invoke_async(&mut conn),
                     )
                     .await?;

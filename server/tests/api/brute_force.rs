@@ -119,7 +119,7 @@ async fn hammering_a_locked_account_pushes_the_retry_further_out() {
 }
 
 #[tokio::test]
-async fn the_account_lockout_holds_across_client_addresses() {
+async fn a_guesser_locks_out_only_themselves_not_the_owner_elsewhere() {
     let app = spawn_app_with(
         Db::Sqlite,
         &[
@@ -131,11 +131,70 @@ async fn the_account_lockout_holds_across_client_addresses() {
         ],
     )
     .await;
-    for n in 1..=2 {
+    for _ in 0..2 {
+        let response = attempt_from(&app, "203.0.113.1", "alice").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_limited(attempt_from(&app, "203.0.113.1", "alice").await).await;
+    // Alice, on her own network, still signs in.
+    let owner = app
+        .client
+        .post(app.url("/api/v1/app/sessions"))
+        .header("x-forwarded-for", "198.51.100.7")
+        .json(&json!({"username": "alice", "password": "demo", "device_name": "test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(owner.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_account_wide_budget_holds_across_client_addresses() {
+    let app = spawn_app_with(
+        Db::Sqlite,
+        &[
+            "--trust-proxy",
+            "--account-wide-sign-in-rate",
+            "1",
+            "--account-wide-sign-in-burst",
+            "3",
+        ],
+    )
+    .await;
+    for n in 1..=3 {
         let response = attempt_from(&app, &format!("203.0.113.{n}"), "alice").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
     assert_limited(attempt_from(&app, "198.51.100.7", "alice").await).await;
+}
+
+#[tokio::test]
+async fn tries_against_a_locked_account_spend_the_clients_budget() {
+    // 45 wrong passwords on one account from one address: the address is
+    // locked out of that account after 3, and every further try costs its
+    // own budget, so it cannot go on to other accounts.
+    let app = spawn_app_with(
+        Db::Sqlite,
+        &[
+            "--trust-proxy",
+            "--sign-in-rate",
+            "1",
+            "--sign-in-burst",
+            "20",
+            "--account-sign-in-rate",
+            "1",
+            "--account-sign-in-burst",
+            "3",
+        ],
+    )
+    .await;
+    for _ in 0..45 {
+        attempt_from(&app, "203.0.113.1", "alice").await;
+    }
+    assert_limited(attempt_from(&app, "203.0.113.1", "bob").await).await;
+    // Another address still has its budget.
+    let other = attempt_from(&app, "203.0.113.2", "bob").await;
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -173,3 +173,64 @@ async fn demo_start_prints_the_warning_and_the_page_url() {
     );
     assert!(output.status.success());
 }
+
+/// `users remove` while a relying party holds a token of that user: the
+/// token stays on the revocation list until it expires (an offline RP keeps
+/// refusing it), and `/api/v1/web/me` refuses it at once.
+#[tokio::test]
+async fn removing_a_user_keeps_their_live_tokens_revoked() {
+    let app = crate::spawn_app().await;
+    let ticket = app.confirmed_ticket().await;
+    let exchange: qrlogin_core::ExchangeResponse =
+        app.exchange(&ticket).await.json().await.unwrap();
+    let url = format!("sqlite://{}", app.dir.path().join("test.db").display());
+    let removed = users(&url, &["remove", "alice"], None);
+    assert!(
+        removed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&removed.stderr)
+    );
+    let listed: qrlogin_core::RevocationList = app
+        .client
+        .get(app.url("/api/v1/web/revoked"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let claims = jwt_claims(&exchange.access_token);
+    let jti = claims["jti"].as_str().unwrap();
+    assert!(
+        listed.revoked.iter().any(|r| r.jti == jti),
+        "the removed user's token is not on the revocation list"
+    );
+    let me = app
+        .client
+        .get(app.url("/api/v1/web/me"))
+        .bearer_auth(&exchange.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), reqwest::StatusCode::UNAUTHORIZED);
+}
+
+fn jwt_claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// The base URL the server binary prints on its first stdout line.
+pub fn read_listen_url(stdout: ChildStdout) -> String {
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    line.split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string()
+}

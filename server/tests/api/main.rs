@@ -5,6 +5,7 @@
 mod auth;
 mod brute_force;
 mod cli;
+mod database_tls;
 mod errors;
 mod expiry;
 mod flow;
@@ -15,6 +16,7 @@ mod ops;
 mod races;
 mod rate_limit;
 mod redis_store;
+mod resource_bounds;
 mod sessions;
 mod sign_ins;
 mod slow_clients;
@@ -26,7 +28,7 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use qrlogin_core::{ApiError, CreateTicketResponse, ErrorCode, StatusView};
-use qrlogin_server::{Command, Config, RunningServer};
+use qrlogin_server::{Clock, Command, Config, RunningServer};
 use reqwest::{Response, StatusCode};
 
 pub const FIREFOX_UA: &str =
@@ -57,6 +59,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub server: Option<RunningServer>,
     pub dir: tempfile::TempDir,
+    /// The server's clock (manual in tests that move time by hand).
+    pub clock: Clock,
 }
 
 /// A fresh server with SQLite and default lifetimes.
@@ -74,8 +78,26 @@ pub async fn spawn_app_with(db: Db, extra: &[&str]) -> TestApp {
     spawn_app_at(dir, database_url, extra).await
 }
 
+/// A fresh SQLite server whose clock stands still until the test moves it
+/// with `app.clock.advance(..)`.
+pub async fn spawn_app_with_manual_clock(extra: &[&str]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let clock = Clock::manual(time::OffsetDateTime::now_utc());
+    spawn_app_on_clock(dir, database_url, extra, clock).await
+}
+
 /// A server in `dir` on the database at `database_url`.
 pub async fn spawn_app_at(dir: tempfile::TempDir, database_url: String, extra: &[&str]) -> TestApp {
+    spawn_app_on_clock(dir, database_url, extra, Clock::system()).await
+}
+
+async fn spawn_app_on_clock(
+    dir: tempfile::TempDir,
+    database_url: String,
+    extra: &[&str],
+    clock: Clock,
+) -> TestApp {
     let key = dir.path().join("jwt.pem");
     let mut args = vec![
         "qrlogin-server".to_string(),
@@ -92,7 +114,9 @@ pub async fn spawn_app_at(dir: tempfile::TempDir, database_url: String, extra: &
     let Command::Serve(serve) = Config::try_parse_from(args).unwrap().into_command() else {
         panic!("expected serve")
     };
-    let server = qrlogin_server::start(&serve).await.unwrap();
+    let server = qrlogin_server::server::start_with_clock(&serve, clock.clone())
+        .await
+        .unwrap();
     TestApp {
         base: server.url(),
         client: reqwest::Client::builder()
@@ -102,6 +126,7 @@ pub async fn spawn_app_at(dir: tempfile::TempDir, database_url: String, extra: &
             .unwrap(),
         server: Some(server),
         dir,
+        clock,
     }
 }
 
@@ -112,7 +137,7 @@ const STALE_SCHEMA_SECS: u64 = 3600;
 
 /// Creates a new schema in the test database; returns a URL that uses it.
 /// Also drops the schemas that runs more than an hour ago left behind.
-async fn fresh_postgres_schema() -> String {
+pub async fn fresh_postgres_schema() -> String {
     use sqlx::{Connection as _, Row as _};
     sqlx::any::install_default_drivers();
     let now = std::time::SystemTime::now()

@@ -319,3 +319,54 @@ async fn cors_allows_configured_origins_on_the_web_side_only() {
             .contains_key("access-control-allow-origin")
     );
 }
+
+#[tokio::test]
+async fn https_deployments_send_strict_transport_security() {
+    let https = crate::spawn_app_with(
+        crate::Db::Sqlite,
+        &["--public-url", "https://login.example.com"],
+    )
+    .await;
+    for path in ["/", "/healthz", "/api/v1/qr/nope"] {
+        let response = https
+            .client
+            .get(format!(
+                "http://{}{path}",
+                https.server.as_ref().unwrap().addr
+            ))
+            .send()
+            .await
+            .unwrap();
+        let hsts = response.headers().get("strict-transport-security");
+        assert_eq!(
+            hsts.and_then(|v| v.to_str().ok()),
+            Some("max-age=63072000; includeSubDomains"),
+            "{path}"
+        );
+    }
+    // Plain-http (loopback) deployments must not pin browsers to https.
+    let plain = crate::spawn_app().await;
+    let response = plain.client.get(plain.url("/")).send().await.unwrap();
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+}
+
+/// The SQLite database holds password and token hashes: it and the
+/// write-ahead log files beside it are readable by their owner only.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let app = crate::spawn_app().await;
+    let ticket = app.confirmed_ticket().await;
+    assert_eq!(app.exchange(&ticket).await.status(), 200);
+    for file in ["test.db", "test.db-wal", "test.db-shm"] {
+        let meta = std::fs::metadata(app.dir.path().join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e} (the database runs in WAL mode)"));
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{file}");
+    }
+}

@@ -140,7 +140,9 @@ async fn ticket_keys_have_a_hash_tag_and_a_ttl_of_deadline_plus_retention() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    let most = (Lifetimes::default().pending + retention).as_millis() as i64;
+    // Never scanned yet: kept only briefly past its deadline.
+    let brief = retention.min(qrlogin_server::store::UNSCANNED_RETENTION);
+    let most = (Lifetimes::default().pending + brief).as_millis() as i64;
     assert!(
         ttl > most - 10_000 && ttl <= most,
         "PTTL {ttl} ms, expected about {most}"
@@ -220,4 +222,42 @@ async fn the_idle_subscription_survives_its_health_pings() {
         1,
         "a health ping broke the subscription"
     );
+}
+
+#[tokio::test]
+async fn the_redis_store_refuses_tickets_past_its_cap() {
+    let prefix = fresh_prefix();
+    let settings = RedisSettings {
+        prefix: prefix.clone(),
+        max_tickets: 3,
+        ..RedisSettings::new(REDIS_URL, Duration::from_secs(60))
+    };
+    let store = RedisStore::open(settings).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    for _ in 0..3 {
+        store.insert(&random_ticket(now)).await.unwrap();
+    }
+    let refused = store.insert(&random_ticket(now)).await;
+    assert!(
+        matches!(refused, Err(qrlogin_server::store::StoreError::Full)),
+        "{refused:?}"
+    );
+    // Another deployment (prefix) on the same Redis has its own count.
+    let other = open(&fresh_prefix(), Duration::from_secs(60)).await;
+    other.insert(&random_ticket(now)).await.unwrap();
+    // Tickets past their drop time no longer count.
+    let later = RedisStore::open(RedisSettings {
+        prefix,
+        max_tickets: 3,
+        ..RedisSettings::new(REDIS_URL, Duration::from_secs(60))
+    })
+    .await
+    .unwrap()
+    .with_clock(qrlogin_server::Clock::manual(
+        now + Duration::from_secs(3600),
+    ));
+    later
+        .insert(&random_ticket(now + Duration::from_secs(3600)))
+        .await
+        .unwrap();
 }

@@ -16,6 +16,8 @@ use serde_json::json;
 use crate::{Db, TestApp, assert_error, both_databases, spawn_app, spawn_app_with};
 
 both_databases!(
+    a_session_signed_out_between_confirm_and_exchange_yields_no_token,
+    qr_login_turned_off_between_confirm_and_exchange_yields_no_token,
     a_sign_in_is_recorded_with_the_requesters_context_at_the_exchange,
     revoking_an_exchanged_sign_in_revokes_its_web_token,
     revoking_before_the_exchange_cancels_the_ticket,
@@ -290,8 +292,9 @@ async fn revoke_racing_the_exchange_never_leaves_a_live_token(db: Db) {
         let (outcome, exchange) =
             tokio::join!(revoked_as(&app, &alice, &id), app.exchange(&ticket));
         match outcome {
-            RevokeOutcome::Revoked => {
-                assert_eq!(exchange.status(), StatusCode::OK);
+            // The token left before the revoke (and is now refused), or the
+            // exchange read the revoke back and handed out nothing.
+            RevokeOutcome::Revoked if exchange.status() == StatusCode::OK => {
                 let exchange: ExchangeResponse = exchange.json().await.unwrap();
                 assert_error(
                     web_me(&app, &exchange.access_token).await,
@@ -300,11 +303,72 @@ async fn revoke_racing_the_exchange_never_leaves_a_live_token(db: Db) {
                 )
                 .await;
             }
+            RevokeOutcome::Revoked => {
+                assert_error(exchange, 409, ErrorCode::Cancelled).await;
+            }
             RevokeOutcome::Cancelled => {
                 assert_error(exchange, 409, ErrorCode::Cancelled).await;
             }
         }
     }
+}
+
+/// The app that confirmed is signed out before the page exchanges: the
+/// exchange re-checks the confirming session and hands out nothing.
+async fn a_session_signed_out_between_confirm_and_exchange_yields_no_token(db: Db) {
+    let app = spawn_app_with(db, &[]).await;
+    let alice = alice_on_pixel(&app).await;
+    let ticket = confirmed_by(&app, &alice).await;
+    let signed_out = app
+        .client
+        .delete(app.url("/api/v1/app/sessions/current"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
+    assert_error(app.exchange(&ticket).await, 409, ErrorCode::Cancelled).await;
+    assert_eq!(app.status(&ticket).await.status, TicketStatus::Cancelled);
+    assert_error(app.exchange(&ticket).await, 409, ErrorCode::Cancelled).await;
+}
+
+async fn qr_login_turned_off_between_confirm_and_exchange_yields_no_token(db: Db) {
+    let app = spawn_app_with(db, &[]).await;
+    let alice = alice_on_pixel(&app).await;
+    let ticket = confirmed_by(&app, &alice).await;
+    crate::sessions::set_qr_login(&app, &alice, false).await;
+    assert_error(app.exchange(&ticket).await, 409, ErrorCode::Cancelled).await;
+}
+
+/// The confirm's record cannot be written (here: the database refuses every
+/// insert into sign_ins): the ticket does not become confirmed, so the page
+/// never signs in without a record the user could see and revoke.
+#[tokio::test]
+async fn a_confirm_whose_record_fails_leaves_the_ticket_unconfirmed() {
+    use sqlx::Connection as _;
+    let app = spawn_app().await;
+    let alice = alice_on_pixel(&app).await;
+    let ticket = app.create().await;
+    let id = ticket.id.to_string();
+    assert_eq!(
+        app.app_call(&alice, &id, "scan").await.status(),
+        StatusCode::OK
+    );
+    let db = app.dir.path().join("test.db");
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse_sign_ins BEFORE INSERT ON sign_ins
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let confirm = app.app_call(&alice, &id, "confirm").await;
+    assert!(confirm.status().is_server_error(), "{}", confirm.status());
+    assert_eq!(app.status(&ticket).await.status, TicketStatus::Scanned);
+    assert_error(app.exchange(&ticket).await, 409, ErrorCode::NotConfirmed).await;
 }
 
 #[tokio::test]

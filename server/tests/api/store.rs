@@ -8,7 +8,7 @@ use std::time::Duration;
 use qrlogin_core::{
     Event, Lifetimes, PollSecret, RequesterInfo, Ticket, TicketId, TicketUser, UserId,
 };
-use qrlogin_server::store::{MemoryStore, StoreError, Swap, TicketStore};
+use qrlogin_server::store::{MemoryStore, StoreError, Swap, TicketStore, UNSCANNED_RETENTION};
 use time::OffsetDateTime;
 
 fn requester() -> RequesterInfo {
@@ -50,6 +50,7 @@ pub async fn conformance(store: Arc<dyn TicketStore>, retention: Duration) {
     missing_tickets(&*store).await;
     subscribers_see_changes(store.clone()).await;
     sweep_keeps_recent_and_drops_old(&*store, retention).await;
+    an_unscanned_ticket_is_dropped_soon_after_its_deadline(&*store).await;
     store.ping().await.unwrap();
 }
 
@@ -133,8 +134,13 @@ async fn subscribers_see_changes(store: Arc<dyn TicketStore>) {
 
 async fn sweep_keeps_recent_and_drops_old(store: &dyn TicketStore, retention: Duration) {
     let now = OffsetDateTime::now_utc();
-    let ticket = fresh_ticket(6, now);
-    store.insert(&ticket).await.unwrap();
+    let pending = fresh_ticket(6, now);
+    store.insert(&pending).await.unwrap();
+    let ticket = pending.apply(Event::Scan { user: alice() }, now).unwrap();
+    assert_eq!(
+        store.compare_and_swap(1, &ticket).await.unwrap(),
+        Swap::Done
+    );
     let consumed_later = ticket.expires_at + retention - Duration::from_secs(1);
     store.sweep(consumed_later).await.unwrap();
     assert!(
@@ -146,6 +152,24 @@ async fn sweep_keeps_recent_and_drops_old(store: &dyn TicketStore, retention: Du
         .await
         .unwrap();
     assert_eq!(store.get(&ticket.id).await.unwrap(), None, "not swept");
+}
+
+/// A code nobody scanned is kept only briefly past its deadline.
+pub async fn an_unscanned_ticket_is_dropped_soon_after_its_deadline(store: &dyn TicketStore) {
+    let idle = fresh_ticket(11, OffsetDateTime::now_utc());
+    store.insert(&idle).await.unwrap();
+    let soon = idle.expires_at + UNSCANNED_RETENTION;
+    store.sweep(soon - Duration::from_secs(1)).await.unwrap();
+    assert!(
+        store.get(&idle.id).await.unwrap().is_some(),
+        "dropped before its time"
+    );
+    store.sweep(soon + Duration::from_secs(1)).await.unwrap();
+    assert_eq!(
+        store.get(&idle.id).await.unwrap(),
+        None,
+        "an unscanned code lingers"
+    );
 }
 
 #[tokio::test]

@@ -526,6 +526,7 @@ async fn data_leakage_secrets_never_reach_a_url_or_a_log_line() {
         client: reqwest::Client::new(),
         server: None,
         dir,
+        clock: qrlogin_server::Clock::system(),
     };
     let ticket = app.create().await;
     let wrong_secret = URL_SAFE_NO_PAD.encode([1u8; 32]);

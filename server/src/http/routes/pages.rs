@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
 use qrlogin_core::TicketId;
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 static WEB: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web");
 

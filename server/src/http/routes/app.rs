@@ -7,14 +7,13 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use qrlogin_core::{
     ApiError, ConfirmRequest, ErrorCode, Event, ScanResponse, SignInRequest, SignInResponse,
-    SiteInfo, StatusResponse, TicketStatus, UserProfile,
+    StatusResponse, UserProfile,
 };
 
-use crate::AppState;
-use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, AppAuth, OptionalJson, TicketPath};
-use crate::requester::{client_ip, same_network};
-use crate::routes::account;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::{ApiJson, AppAuth, OptionalJson, TicketPath};
+use crate::requester::client_ip;
+use crate::{AppState, profile, sign_ins};
 
 /// Sign the app in: `{username, password, device_name}` → `{token, user}`.
 #[utoipa::path(post, path = "/api/v1/app/sessions", tag = "app",
@@ -36,14 +35,14 @@ pub async fn sign_in(
     let ip = client_ip(&headers, peer, state.settings.trust_proxy);
     state.limits.sign_in(ip, &username)?;
     let (token, user) = state
-        .users
+        .accounts
         .sign_in(&username, password, &device_name)
         .await?
         .ok_or_else(|| {
             AppError::new(ErrorCode::InvalidCredentials, "wrong username or password")
         })?;
     state.limits.sign_in_succeeded(ip, &username);
-    let user = state.users.profile(&user);
+    let user = profile::profile(&user, &state.settings.public_url);
     Ok((StatusCode::CREATED, ApiJson(SignInResponse { token, user })))
 }
 
@@ -52,7 +51,7 @@ pub async fn sign_in(
     responses((status = 200, description = "the signed-in user", body = UserProfile),
         (status = 401, description = "unauthorized", body = ApiError)))]
 pub async fn me(State(state): State<AppState>, AppAuth(session): AppAuth) -> ApiJson<UserProfile> {
-    ApiJson(state.users.profile(&session.user))
+    ApiJson(profile::profile(&session.user, &state.settings.public_url))
 }
 
 /// Sign out: the token is revoked.
@@ -62,7 +61,7 @@ pub async fn sign_out(
     State(state): State<AppState>,
     AppAuth(session): AppAuth,
 ) -> AppResult<StatusCode> {
-    state.users.revoke(&session.id).await?;
+    state.accounts.sign_out(&session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -83,22 +82,9 @@ pub async fn scan(
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<ScanResponse>> {
     state.limits.app_action(&session.id)?;
-    account::require_qr_login(&session)?;
     let scanner_ip = client_ip(&headers, peer, state.settings.trust_proxy);
-    let user = state.users.ticket_user(&session.user);
-    let ticket = state.tickets.apply(&id, Event::Scan { user }).await?;
-    Ok(ApiJson(ScanResponse {
-        status: ticket.status(),
-        site: SiteInfo {
-            name: state.settings.site_name.clone(),
-            origin: state.settings.public_url.to_string(),
-        },
-        scanner_ip,
-        same_network: same_network(ticket.requester.ip, scanner_ip),
-        verification_choices: ticket.verification_choices(),
-        requester: ticket.requester,
-        expires_at: ticket.expires_at,
-    }))
+    let scanned = sign_ins::scan(&state, &session, &id, scanner_ip).await?;
+    Ok(ApiJson(scanned))
 }
 
 /// Confirm the sign-in (only the user who scanned it). The body is optional;
@@ -119,19 +105,9 @@ pub async fn confirm(
     OptionalJson(body): OptionalJson<ConfirmRequest>,
 ) -> AppResult<ApiJson<StatusResponse>> {
     state.limits.app_action(&session.id)?;
-    account::require_qr_login(&session)?;
     let code = body.and_then(|b| b.verification_code);
-    let ticket = state
-        .tickets
-        .confirm(&id, session.user.id.clone(), code)
-        .await?;
-    if ticket.status() == TicketStatus::Confirmed {
-        let sign_ins = state.users.sign_ins();
-        sign_ins.record_confirmation(&ticket, &session).await?;
-    }
-    Ok(ApiJson(StatusResponse {
-        status: ticket.status(),
-    }))
+    let status = sign_ins::confirm(&state, &session, &id, code).await?;
+    Ok(ApiJson(StatusResponse { status }))
 }
 
 /// Cancel the sign-in (only the user who scanned it).

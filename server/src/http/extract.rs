@@ -4,6 +4,12 @@
 //! session token, and the web access token from the exchange. A handler that
 //! takes one of these cannot forget to check it.
 
+use crate::AppState;
+use crate::db::AppSession;
+use crate::http::error::AppError;
+use crate::sign_ins;
+use crate::tickets::PageAccess;
+use crate::tokens::VerifiedToken;
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -13,13 +19,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use qrlogin_core::{ErrorCode, SessionToken, TicketId};
 use serde::de::DeserializeOwned;
-use time::OffsetDateTime;
-
-use crate::AppState;
-use crate::error::AppError;
-use crate::tickets::PageAccess;
-use crate::tokens::VerifiedToken;
-use crate::users::AppSession;
 
 /// `axum::Json` with our error shape for every rejection.
 pub struct ApiJson<T>(pub T);
@@ -191,7 +190,7 @@ impl FromRequestParts<AppState> for AppAuth {
         let token = bearer(&parts.headers)
             .and_then(|t| SessionToken::parse(t).ok())
             .ok_or_else(refused)?;
-        let session = state.users.session(&token).await?.ok_or_else(refused)?;
+        let session = state.accounts.session(&token).await?.ok_or_else(refused)?;
         Ok(Self(session))
     }
 }
@@ -211,17 +210,7 @@ impl FromRequestParts<AppState> for WebAuth {
         let jwt = bearer(&parts.headers).ok_or_else(|| {
             AppError::unauthorized("send the access token as Authorization: Bearer <access_token>")
         })?;
-        let token = state
-            .tokens
-            .verify(jwt, OffsetDateTime::now_utc())
-            .map_err(|e| AppError::unauthorized(e.to_string()))?;
-        if state.users.sign_ins().is_revoked(&token.jti).await? {
-            return Err(AppError::new(
-                ErrorCode::TokenRevoked,
-                "this sign-in was revoked by its user; sign in again",
-            ));
-        }
-        Ok(Self(token))
+        Ok(Self(sign_ins::verify_web_token(state, jwt).await?))
     }
 }
 

@@ -1,6 +1,9 @@
 //! [`AppError`]: every failure a handler can return, answered as core's
 //! [`ApiError`] body `{"error", "message"}` with the code's HTTP status.
 //! 5xx bodies say nothing internal; the cause is logged in the request span.
+//!
+//! This is the one place where the services' domain errors become HTTP
+//! answers: each `From` below maps one service's error enum.
 
 use axum::Json;
 use axum::http::header::RETRY_AFTER;
@@ -8,7 +11,13 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use qrlogin_core::{ApiError, ErrorCode, TransitionError};
 
+use crate::accounts::AccountError;
+use crate::db::DbError;
+use crate::limits::Refused;
+use crate::passwords::PasswordError;
+use crate::sign_ins::SignInError;
 use crate::store::StoreError;
+use crate::tickets::TicketError;
 
 /// A failed request: an API error code, a message for the client, and (for
 /// server faults) the cause, which is logged but never sent.
@@ -99,17 +108,81 @@ impl From<StoreError> for AppError {
     }
 }
 
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => Self {
-                cause: Some(e.to_string()),
+            DbError::Unavailable(cause) => Self {
+                cause: Some(cause.to_string()),
                 ..Self::new(
                     ErrorCode::ServiceUnavailable,
                     "the database is unavailable, try again shortly",
                 )
             },
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<Refused> for AppError {
+    fn from(e: Refused) -> Self {
+        Self::rate_limited(e.retry_after, e.message)
+    }
+}
+
+impl From<PasswordError> for AppError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Busy => Self {
+                retry_after: Some(1),
+                ..Self::new(ErrorCode::Busy, e.to_string())
+            },
+            PasswordError::Hash(_) => Self::internal(e),
+        }
+    }
+}
+
+impl From<TicketError> for AppError {
+    fn from(e: TicketError) -> Self {
+        let message = e.to_string();
+        match e {
+            TicketError::NotFound => Self::not_found(message),
+            TicketError::WrongSecret => Self::unauthorized(message),
+            TicketError::Transition(t) => t.into(),
+            TicketError::WrongVerificationCode => {
+                Self::new(ErrorCode::WrongVerificationCode, message)
+            }
+            TicketError::Conflict => Self::new(ErrorCode::Conflict, message),
+            TicketError::Store(s) => s.into(),
+            TicketError::QrCode(_) => Self::internal(message),
+        }
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(m) => Self::invalid_request(m),
+            AccountError::QrLoginDisabled => Self::new(ErrorCode::QrLoginDisabled, e.to_string()),
+            AccountError::Db(db) => db.into(),
+            AccountError::Password(p) => p.into(),
+            AccountError::Exists(_) => Self::internal(e),
+        }
+    }
+}
+
+impl From<SignInError> for AppError {
+    fn from(e: SignInError) -> Self {
+        let message = e.to_string();
+        match e {
+            SignInError::Ticket(t) => t.into(),
+            SignInError::Account(a) => a.into(),
+            SignInError::Db(db) => db.into(),
+            SignInError::NotTheirs | SignInError::UserGone => Self::not_found(message),
+            SignInError::Token(_) | SignInError::TokenUserGone => Self::unauthorized(message),
+            SignInError::TokenRevoked => Self::new(ErrorCode::TokenRevoked, message),
+            SignInError::ConfirmingSessionEnded | SignInError::Declined => {
+                Self::new(ErrorCode::Cancelled, message)
+            }
         }
     }
 }

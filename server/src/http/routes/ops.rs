@@ -9,14 +9,14 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::avatar::initials_svg;
-use crate::error::{AppError, AppResult};
-use crate::extract::ApiJson;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::ApiJson;
 
 /// Health: checks the database and the ticket store.
 #[utoipa::path(get, path = "/healthz", tag = "ops",
     responses((status = 200, description = "all good"), (status = 503, description = "a dependency is down")))]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = state.users.ping().await;
+    let database = state.db.ping().await;
     let store = state.tickets.store().ping().await;
     if let Err(e) = &database {
         tracing::warn!(error = %e, "health: database down");
@@ -70,7 +70,7 @@ pub async fn avatar(
     let missing = || AppError::not_found("no such avatar");
     let id = file.strip_suffix(".svg").ok_or_else(missing)?;
     let user = state
-        .users
+        .accounts
         .get(&UserId(id.to_string()))
         .await?
         .ok_or_else(missing)?;

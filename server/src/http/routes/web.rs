@@ -5,6 +5,10 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::{ApiJson, ApiQuery, PageAuth};
+use crate::requester::{client_ip, requester_info};
+use crate::{AppState, sign_ins};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -13,12 +17,6 @@ use futures_util::StreamExt as _;
 use qrlogin_core::{
     ApiError, CreateTicketResponse, Event, ExchangeResponse, StatusQuery, StatusView,
 };
-use time::OffsetDateTime;
-
-use crate::AppState;
-use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ApiQuery, PageAuth};
-use crate::requester::{client_ip, requester_info};
 
 /// Create a sign-in code (QR) for this browser.
 #[utoipa::path(post, path = "/api/v1/qr", tag = "web",
@@ -30,7 +28,7 @@ pub async fn create(
     headers: HeaderMap,
 ) -> AppResult<(StatusCode, ApiJson<CreateTicketResponse>)> {
     let ip = client_ip(&headers, peer, state.settings.trust_proxy);
-    let requester = requester_info(ip, &headers, OffsetDateTime::now_utc());
+    let requester = requester_info(ip, &headers, state.clock.now());
     let created = state.tickets.create(requester).await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
@@ -117,28 +115,7 @@ pub async fn exchange(
     State(state): State<AppState>,
     PageAuth(access): PageAuth,
 ) -> AppResult<ApiJson<ExchangeResponse>> {
-    let (ticket_user, requester) = state.tickets.exchange(&access).await?;
-    let user = state
-        .users
-        .get(&ticket_user.id)
-        .await?
-        .ok_or_else(|| AppError::not_found("the user who confirmed no longer exists"))?;
-    let profile = state.users.profile(&user);
-    let now = OffsetDateTime::now_utc();
-    let token = state.tokens.issue(&profile, now);
-    // Recorded before the token leaves: a sign-in the user cannot see and
-    // revoke is never handed out.
-    state
-        .users
-        .sign_ins()
-        .record_exchange(&access.id, &user.id, &requester, &token, now)
-        .await?;
-    Ok(ApiJson(ExchangeResponse {
-        access_token: token.jwt,
-        token_type: "Bearer".into(),
-        expires_in: token.expires_in,
-        user: profile,
-    }))
+    Ok(ApiJson(sign_ins::exchange(&state, &access).await?))
 }
 
 /// The page gave up: the ticket becomes `cancelled`.

@@ -1,18 +1,22 @@
-//! The router: every route of the contract, the OpenAPI document generated
-//! from the same declarations, and the layers around them (CORS on the web
-//! side only, body limit, security headers, metrics, tracing).
+//! The HTTP layer: the router with every route of the contract, the OpenAPI
+//! document generated from the same declarations, the layers around them
+//! (CORS on the web side only, body limit, security headers, metrics,
+//! tracing), the extractors and the one mapping from the services' domain
+//! errors to a status and `{error, message}` ([`error`]). Handlers in
+//! [`routes`] are thin: extract, call a service, map the result.
 
-pub mod account;
-pub mod app;
-pub mod ops;
-pub mod pages;
-pub mod web;
-pub mod web_token;
+pub mod error;
+pub mod extract;
+pub mod routes;
+
+use routes::{account, app, ops, pages, web, web_token};
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::Method;
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
@@ -28,8 +32,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::metrics::Metrics;
+use crate::requester::client_ip;
 
 /// Largest request body accepted (413 `payload_too_large` above).
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -37,6 +42,9 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 /// The hosted pages' Content-Security-Policy: no inline script.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// `Strict-Transport-Security` when the public URL is https: two years.
+pub const HSTS: &str = "max-age=63072000; includeSubDomains";
 
 #[derive(utoipa::OpenApi)]
 #[openapi(info(
@@ -53,6 +61,9 @@ pub fn app(state: AppState) -> Router {
     let api = Arc::new(api);
     let metrics = state.metrics.clone();
     let cors = cors(&state.settings.allowed_origins);
+    // HTTPS only from here on, for browsers that reached us over HTTPS once.
+    let hsts = (state.settings.public_url.scheme() == qrlogin_core::qr::Scheme::Https)
+        .then(|| set_header(header::STRICT_TRANSPORT_SECURITY, HSTS));
     router
         .route(
             "/api/openapi.json",
@@ -81,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .layer(set_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(set_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(set_header(header::CACHE_CONTROL, "no-store"))
+        .layer(tower::util::option_layer(hsts))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -90,7 +102,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(web::create))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            crate::limits::limit_ticket_creation,
+            limit_ticket_creation,
         ));
     let web = OpenApiRouter::new()
         .merge(create)
@@ -201,6 +213,21 @@ async fn request_timeout_unless_waiting(request: Request, next: Next) -> Respons
         next.run(request).await
     } else {
         request_timeout(request, next).await
+    }
+}
+
+/// On `POST /api/v1/qr`: 429 with `Retry-After` when the client used up
+/// its budget for new codes.
+async fn limit_ticket_creation(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let ip = client_ip(request.headers(), peer, state.settings.trust_proxy);
+    match state.limits.ticket_creation(ip) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => AppError::from(refused).into_response(),
     }
 }
 

@@ -6,25 +6,11 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use qrlogin_core::{AccountSettings, ApiError, ErrorCode, RevokeResponse, SessionList, SignInList};
+use qrlogin_core::{AccountSettings, ApiError, RevokeResponse, SessionList, SignInList};
 
-use crate::AppState;
-use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, AppAuth, TicketPath};
-use crate::sign_ins;
-use crate::users::AppSession;
-
-/// 403 `qr_login_disabled` unless the session's user allows QR sign-in.
-pub fn require_qr_login(session: &AppSession) -> AppResult<()> {
-    if session.qr_login_enabled {
-        Ok(())
-    } else {
-        Err(AppError::new(
-            ErrorCode::QrLoginDisabled,
-            "QR sign-in is turned off for this account; turn it on in the app's settings",
-        ))
-    }
-}
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::{ApiJson, AppAuth, TicketPath};
+use crate::{AppState, sign_ins};
 
 /// The user's live app sessions, newest first; `current` marks this one.
 #[utoipa::path(get, path = "/api/v1/app/sessions", tag = "account",
@@ -34,7 +20,7 @@ pub async fn sessions(
     State(state): State<AppState>,
     AppAuth(session): AppAuth,
 ) -> AppResult<ApiJson<SessionList>> {
-    let sessions = state.users.sessions(&session.user.id, &session.id).await?;
+    let sessions = state.accounts.sessions(&session).await?;
     Ok(ApiJson(SessionList { sessions }))
 }
 
@@ -51,7 +37,7 @@ pub async fn revoke_session(
 ) -> AppResult<StatusCode> {
     let no_such = || AppError::not_found("no such session on your account");
     let Path(id) = id.map_err(|_| no_such())?;
-    if state.users.revoke_own(&session.user.id, &id).await? {
+    if state.accounts.revoke_session(&session.user.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(no_such())
@@ -66,7 +52,7 @@ pub async fn sign_ins(
     State(state): State<AppState>,
     AppAuth(session): AppAuth,
 ) -> AppResult<ApiJson<SignInList>> {
-    let sign_ins = state.users.sign_ins().list(&session.user.id).await?;
+    let sign_ins = sign_ins::list(&state, &session.user.id).await?;
     Ok(ApiJson(SignInList { sign_ins }))
 }
 
@@ -83,8 +69,7 @@ pub async fn revoke_sign_in(
     AppAuth(session): AppAuth,
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<RevokeResponse>> {
-    let sign_ins = state.users.sign_ins();
-    let outcome = sign_ins::revoke(&state.tickets, &sign_ins, &id, &session.user.id).await?;
+    let outcome = sign_ins::revoke(&state, &id, &session.user.id).await?;
     tracing::info!(ticket = %id, ?outcome, "sign-in revoked by its user");
     Ok(ApiJson(RevokeResponse { outcome }))
 }
@@ -111,7 +96,7 @@ pub async fn update_settings(
     ApiJson(wanted): ApiJson<AccountSettings>,
 ) -> AppResult<ApiJson<AccountSettings>> {
     state
-        .users
+        .accounts
         .set_qr_login_enabled(&session.user.id, wanted.qr_login_enabled)
         .await?;
     tracing::info!(enabled = wanted.qr_login_enabled, "QR sign-in switched");

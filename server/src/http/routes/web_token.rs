@@ -3,12 +3,11 @@
 //! checked against the revocation list.
 
 use axum::extract::State;
-use qrlogin_core::{ApiError, RevocationList, UserId, UserProfile};
-use time::OffsetDateTime;
+use qrlogin_core::{ApiError, RevocationList, UserProfile};
 
-use crate::AppState;
-use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, WebAuth};
+use crate::http::error::AppResult;
+use crate::http::extract::{ApiJson, WebAuth};
+use crate::{AppState, sign_ins};
 
 /// The signed-in user, fresh from the database — if the token is still good.
 #[utoipa::path(get, path = "/api/v1/web/me", tag = "web",
@@ -18,12 +17,7 @@ pub async fn me(
     State(state): State<AppState>,
     WebAuth(token): WebAuth,
 ) -> AppResult<ApiJson<UserProfile>> {
-    let user = state
-        .users
-        .get(&UserId(token.subject))
-        .await?
-        .ok_or_else(|| AppError::unauthorized("the account of this token no longer exists"))?;
-    Ok(ApiJson(state.users.profile(&user)))
+    Ok(ApiJson(sign_ins::web_user(&state, &token).await?))
 }
 
 /// Revoked access tokens that have not expired yet, for relying parties
@@ -31,10 +25,6 @@ pub async fn me(
 #[utoipa::path(get, path = "/api/v1/web/revoked", tag = "web",
     responses((status = 200, description = "revoked, unexpired token ids (jti)", body = RevocationList)))]
 pub async fn revoked(State(state): State<AppState>) -> AppResult<ApiJson<RevocationList>> {
-    let revoked = state
-        .users
-        .sign_ins()
-        .revoked(OffsetDateTime::now_utc())
-        .await?;
+    let revoked = sign_ins::revoked_tokens(&state).await?;
     Ok(ApiJson(RevocationList { revoked }))
 }

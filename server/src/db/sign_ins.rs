@@ -1,0 +1,273 @@
+//! The `sign_ins` table: which app session confirmed a ticket (written at
+//! the confirm), which web token the page received for it (written at the
+//! exchange), and the revocation list of those tokens ("Was this you? — No").
+//!
+//! One row per ticket. The confirm and the exchange each upsert their half,
+//! so the row is complete whichever of the two writes lands first.
+
+use qrlogin_core::{RequesterInfo, RevokedToken, SignInRecord, Ticket, TicketId, UserId};
+use sqlx::{AnyPool, Row};
+use time::OffsetDateTime;
+
+use super::app_sessions::AppSession;
+use super::{DbError, decode_error, from_secs};
+
+/// Most sign-ins listed.
+pub const LIST_LIMIT: i64 = 50;
+
+/// Shown when the confirming session's name is not recorded.
+const UNKNOWN_DEVICE: &str = "unknown device";
+
+/// The web token handed out for a sign-in, as recorded.
+pub struct IssuedTokenRecord<'a> {
+    /// The token's `jti`.
+    pub id: &'a str,
+    pub expires_at: OffsetDateTime,
+}
+
+pub struct SignIns<'p> {
+    pool: &'p AnyPool,
+}
+
+impl<'p> SignIns<'p> {
+    pub(super) fn new(pool: &'p AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Records which app session is confirming `ticket` — before the ticket
+    /// becomes `confirmed`, so that every confirmed ticket has its record.
+    /// A repeat confirm from another session of the same user keeps the first.
+    pub async fn record_confirmation(
+        &self,
+        ticket: &Ticket,
+        session: &AppSession,
+    ) -> Result<(), DbError> {
+        let requester = &ticket.requester;
+        sqlx::query(
+            "INSERT INTO sign_ins (ticket_id, user_id, app_session_id, device_name, requester_ip,
+                 requester_user_agent, requester_browser, requester_os, requested_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (ticket_id) DO UPDATE
+                 SET app_session_id = excluded.app_session_id, device_name = excluded.device_name
+                 WHERE sign_ins.app_session_id IS NULL AND sign_ins.user_id = excluded.user_id",
+        )
+        .bind(ticket.id.to_string())
+        .bind(&session.user.id.0)
+        .bind(&session.id)
+        .bind(&session.device_name)
+        .bind(requester.ip.to_string())
+        .bind(&requester.user_agent)
+        .bind(&requester.browser)
+        .bind(&requester.os)
+        .bind(requester.created_at.unix_timestamp())
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the web token the page received for `ticket` at `now`.
+    pub async fn record_exchange(
+        &self,
+        ticket: &TicketId,
+        user: &UserId,
+        requester: &RequesterInfo,
+        token: IssuedTokenRecord<'_>,
+        now: OffsetDateTime,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO sign_ins (ticket_id, user_id, requester_ip, requester_user_agent,
+                 requester_browser, requester_os, requested_at, signed_in_at, token_id,
+                 token_expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (ticket_id) DO UPDATE
+                 SET signed_in_at = excluded.signed_in_at, token_id = excluded.token_id,
+                     token_expires_at = excluded.token_expires_at
+                 WHERE sign_ins.signed_in_at IS NULL AND sign_ins.user_id = excluded.user_id",
+        )
+        .bind(ticket.to_string())
+        .bind(&user.0)
+        .bind(requester.ip.to_string())
+        .bind(&requester.user_agent)
+        .bind(&requester.browser)
+        .bind(&requester.os)
+        .bind(requester.created_at.unix_timestamp())
+        .bind(now.unix_timestamp())
+        .bind(token.id)
+        .bind(token.expires_at.unix_timestamp())
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the app session that confirmed `ticket` is still signed in
+    /// and its user still allows QR sign-in; `None` when no confirm was
+    /// recorded.
+    pub async fn confirming_session_live(
+        &self,
+        ticket: &TicketId,
+    ) -> Result<Option<bool>, DbError> {
+        let row = sqlx::query(
+            "SELECT CASE WHEN s.revoked_at IS NULL AND u.qr_login_enabled THEN 1 ELSE 0 END AS live
+             FROM sign_ins r
+             JOIN app_sessions s ON s.id = r.app_session_id
+             JOIN users u ON u.id = r.user_id
+             WHERE r.ticket_id = $1",
+        )
+        .bind(ticket.to_string())
+        .fetch_optional(self.pool)
+        .await?;
+        row.map(|row| Ok(row.try_get::<i64, _>("live")? != 0))
+            .transpose()
+    }
+
+    /// "Was this you? — No" on `user`'s sign-in `ticket`, whether or not its
+    /// exchange has written the token yet: an exchange that reads this back
+    /// hands out nothing, and a token already handed out is on the
+    /// revocation list. False when there is no such sign-in of theirs; true
+    /// again for one revoked before.
+    pub async fn revoke(
+        &self,
+        ticket: &TicketId,
+        user: &UserId,
+        now: OffsetDateTime,
+    ) -> Result<bool, DbError> {
+        let ticket = ticket.to_string();
+        sqlx::query(
+            "UPDATE sign_ins SET revoked_at = $1
+             WHERE ticket_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now.unix_timestamp())
+        .bind(&ticket)
+        .bind(&user.0)
+        .execute(self.pool)
+        .await?;
+        let row = sqlx::query(
+            "SELECT ticket_id FROM sign_ins
+             WHERE ticket_id = $1 AND user_id = $2 AND revoked_at IS NOT NULL",
+        )
+        .bind(&ticket)
+        .bind(&user.0)
+        .fetch_optional(self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// True when the user said "Was this you? — No" to `ticket`.
+    pub async fn is_ticket_revoked(&self, ticket: &TicketId) -> Result<bool, DbError> {
+        let row = sqlx::query(
+            "SELECT ticket_id FROM sign_ins WHERE ticket_id = $1 AND revoked_at IS NOT NULL",
+        )
+        .bind(ticket.to_string())
+        .fetch_optional(self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// The user's exchanged sign-ins, newest first, at most [`LIST_LIMIT`].
+    pub async fn list(&self, user: &UserId) -> Result<Vec<SignInRecord>, DbError> {
+        let rows = sqlx::query(
+            "SELECT ticket_id, device_name, requester_ip, requester_user_agent, requester_browser,
+                    requester_os, requested_at, signed_in_at, token_expires_at, revoked_at
+             FROM sign_ins WHERE user_id = $1 AND signed_in_at IS NOT NULL
+             ORDER BY signed_in_at DESC, requested_at DESC, ticket_id
+             LIMIT $2",
+        )
+        .bind(&user.0)
+        .bind(LIST_LIMIT)
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// Puts the web token of the user's exchanged sign-in `ticket` on the
+    /// revocation list. False when there is no such exchanged sign-in of
+    /// theirs; true again for one revoked before.
+    pub async fn revoke_exchanged(
+        &self,
+        ticket: &TicketId,
+        user: &UserId,
+        now: OffsetDateTime,
+    ) -> Result<bool, DbError> {
+        let ticket = ticket.to_string();
+        let done = sqlx::query(
+            "UPDATE sign_ins SET revoked_at = $1
+             WHERE ticket_id = $2 AND user_id = $3 AND signed_in_at IS NOT NULL
+                 AND revoked_at IS NULL",
+        )
+        .bind(now.unix_timestamp())
+        .bind(&ticket)
+        .bind(&user.0)
+        .execute(self.pool)
+        .await?;
+        if done.rows_affected() > 0 {
+            return Ok(true);
+        }
+        let earlier = sqlx::query(
+            "SELECT ticket_id FROM sign_ins
+             WHERE ticket_id = $1 AND user_id = $2 AND revoked_at IS NOT NULL",
+        )
+        .bind(&ticket)
+        .bind(&user.0)
+        .fetch_optional(self.pool)
+        .await?;
+        Ok(earlier.is_some())
+    }
+
+    /// True when the web token `jti` was revoked.
+    pub async fn is_revoked(&self, jti: &str) -> Result<bool, DbError> {
+        let row = sqlx::query(
+            "SELECT token_id FROM sign_ins WHERE token_id = $1 AND revoked_at IS NOT NULL
+             UNION ALL
+             SELECT token_id FROM token_revocations WHERE token_id = $1",
+        )
+        .bind(jti)
+        .fetch_optional(self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Revoked web tokens that have not expired yet at `now`, soonest
+    /// expiry first.
+    pub async fn revoked(&self, now: OffsetDateTime) -> Result<Vec<RevokedToken>, DbError> {
+        let rows = sqlx::query(
+            "SELECT token_id, token_expires_at FROM sign_ins
+             WHERE revoked_at IS NOT NULL AND token_expires_at > $1
+             UNION
+             SELECT token_id, token_expires_at FROM token_revocations
+             WHERE token_expires_at > $1
+             ORDER BY token_expires_at, token_id",
+        )
+        .bind(now.unix_timestamp())
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RevokedToken {
+                    jti: row.try_get("token_id")?,
+                    expires_at: from_secs(row.try_get("token_expires_at")?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn record_from_row(row: &sqlx::any::AnyRow) -> Result<SignInRecord, DbError> {
+    let ip: String = row.try_get("requester_ip")?;
+    let ip = ip.parse().map_err(|e| DbError::Query(decode_error(e)))?;
+    let device_name: Option<String> = row.try_get("device_name")?;
+    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    Ok(SignInRecord {
+        id: row.try_get("ticket_id")?,
+        requester: RequesterInfo {
+            ip,
+            user_agent: row.try_get("requester_user_agent")?,
+            browser: row.try_get("requester_browser")?,
+            os: row.try_get("requester_os")?,
+            created_at: from_secs(row.try_get("requested_at")?)?,
+        },
+        device_name: device_name.unwrap_or_else(|| UNKNOWN_DEVICE.into()),
+        signed_in_at: from_secs(row.try_get("signed_in_at")?)?,
+        expires_at: from_secs(row.try_get("token_expires_at")?)?,
+        revoked_at: revoked_at.map(from_secs).transpose()?,
+    })
+}
