@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize, Serializer};
 /// (or a script reading `--json`) can branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ClientErrorKind"))]
 pub enum ErrorKind {
     BadServerUrl,
     ServerUnreachable,

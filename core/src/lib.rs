@@ -7,6 +7,7 @@
 //! build on these types, so the wire format is defined exactly once.
 
 pub mod error;
+pub mod oidc;
 pub mod qr;
 pub mod secret;
 pub mod sign_in;
@@ -16,8 +17,9 @@ pub mod wire;
 pub use error::{ApiError, ErrorCode, TransitionError};
 pub use qr::{LoginQr, Origin, QrParseError};
 pub use secret::{ParseIdError, PollSecret, SecretHash, SessionToken, TicketId};
-pub use sign_in::{ConfirmOutcome, RevokeStep, SignInStatus};
+pub use sign_in::{ConfirmOutcome, RevokeStep};
 pub use ticket::{
-    CancelledBy, Event, Lifetimes, Ticket, TicketState, TicketUser, UserId, Verification,
+    CancelledBy, Event, Lifetimes, Ticket, TicketPurpose, TicketState, TicketUser, UserId,
+    Verification,
 };
 pub use wire::*;

@@ -1,13 +1,10 @@
 //! The rules of a sign-in around the ticket: what a Confirm came to under
-//! number matching, what "Was this you? — No" does in each ticket state, and
-//! what a sign-in record's status is at a given time. Pure functions; the
-//! server carries them out.
-
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+//! number matching and what "Was this you? — No" does in each ticket state.
+//! (A sign-in record's status at a given time is
+//! [`SignInRecord::status_at`](crate::wire::SignInRecord::status_at), beside
+//! the record.) Pure functions; the server carries them out.
 
 use crate::ticket::{CancelledBy, Ticket, TicketState, UserId};
-use crate::wire::SignInRecord;
 
 /// What a Confirm led to, read off the ticket it produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,40 +61,10 @@ impl RevokeStep {
     }
 }
 
-/// A recorded sign-in's status, as the app lists it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum SignInStatus {
-    /// The browser holds a token that still works.
-    Active,
-    /// The user signed that browser out.
-    Revoked,
-    /// The token ran out by itself.
-    Expired,
-}
-
-impl SignInRecord {
-    /// Revoked wins over expired: the user's own act is what they remember.
-    pub fn status_at(&self, now: OffsetDateTime) -> SignInStatus {
-        if self.revoked_at.is_some() {
-            SignInStatus::Revoked
-        } else if now >= self.expires_at {
-            SignInStatus::Expired
-        } else {
-            SignInStatus::Active
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::net::Ipv4Addr;
-    use std::time::Duration;
-
     use super::*;
     use crate::ticket::TicketUser;
-    use crate::wire::RequesterInfo;
 
     fn user(id: &str) -> TicketUser {
         TicketUser {
@@ -179,47 +146,5 @@ mod tests {
                 "{state:?}"
             );
         }
-    }
-
-    fn record(expires_at: OffsetDateTime, revoked_at: Option<OffsetDateTime>) -> SignInRecord {
-        SignInRecord {
-            id: "t".into(),
-            requester: RequesterInfo {
-                ip: Ipv4Addr::LOCALHOST.into(),
-                user_agent: String::new(),
-                browser: String::new(),
-                os: String::new(),
-                created_at: expires_at,
-            },
-            device_name: "phone".into(),
-            signed_in_at: expires_at,
-            expires_at,
-            revoked_at,
-        }
-    }
-
-    #[test]
-    fn a_sign_in_is_active_until_its_token_expires() {
-        let t = OffsetDateTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        let rec = record(t, None);
-        assert_eq!(
-            rec.status_at(t - Duration::from_secs(1)),
-            SignInStatus::Active
-        );
-        assert_eq!(rec.status_at(t), SignInStatus::Expired);
-    }
-
-    #[test]
-    fn a_revoked_sign_in_stays_revoked_after_expiry() {
-        let t = OffsetDateTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        let rec = record(t, Some(t - Duration::from_secs(5)));
-        assert_eq!(
-            rec.status_at(t - Duration::from_secs(1)),
-            SignInStatus::Revoked
-        );
-        assert_eq!(
-            rec.status_at(t + Duration::from_secs(1)),
-            SignInStatus::Revoked
-        );
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::TransitionError;
+use crate::oidc::AuthorizationBinding;
 use crate::secret::{SecretHash, TicketId};
 use crate::wire::{CancelReason, PublicUser, RequesterInfo, StatusView, TicketStatus};
 
@@ -111,6 +112,31 @@ impl Verification {
     }
 }
 
+/// What a ticket is for: the SDK's sign-in (the page exchanges it for an
+/// access token), or an OpenID Connect authorization request (the page
+/// exchanges it for a redirect to the client with an authorization code).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum TicketPurpose {
+    #[default]
+    Sdk,
+    Authorization(Box<AuthorizationBinding>),
+}
+
+impl TicketPurpose {
+    pub fn is_sdk(&self) -> bool {
+        matches!(self, Self::Sdk)
+    }
+
+    /// The binding of an authorization request, if the ticket serves one.
+    pub fn authorization(&self) -> Option<&AuthorizationBinding> {
+        match self {
+            Self::Sdk => None,
+            Self::Authorization(binding) => Some(binding),
+        }
+    }
+}
+
 /// Where a ticket is in its life. Data lives in the state that owns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
@@ -206,6 +232,9 @@ pub struct Ticket {
     /// Number matching, when the server has it on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
+    /// What the confirm leads to; tickets stored before this field are `Sdk`.
+    #[serde(default, skip_serializing_if = "TicketPurpose::is_sdk")]
+    pub purpose: TicketPurpose,
 }
 
 impl Ticket {
@@ -227,6 +256,15 @@ impl Ticket {
             poll_secret_hash,
             lifetimes,
             verification: None,
+            purpose: TicketPurpose::Sdk,
+        }
+    }
+
+    /// The same ticket serving an OpenID Connect authorization request.
+    pub fn with_authorization(self, binding: AuthorizationBinding) -> Self {
+        Self {
+            purpose: TicketPurpose::Authorization(Box::new(binding)),
+            ..self
         }
     }
 

@@ -12,6 +12,7 @@ use crate::secret::{PollSecret, SessionToken, TicketId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TicketStatus {
     Pending,
     Scanned,
@@ -57,6 +58,7 @@ impl std::fmt::Display for TicketStatus {
 /// What the waiting page may learn about the app user: no id, no email.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PublicUser {
     pub display_name: String,
     pub avatar_url: Option<String>,
@@ -65,6 +67,7 @@ pub struct PublicUser {
 /// A signed-in user as the user themself (app) or the relying site (exchange) sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserProfile {
     pub id: String,
     pub username: String,
@@ -75,8 +78,10 @@ pub struct UserProfile {
 /// The browser that asked for a code, as recorded when the ticket was created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequesterInfo {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub ip: IpAddr,
     pub user_agent: String,
     /// e.g. "Firefox 133", parsed from the user agent.
@@ -85,16 +90,20 @@ pub struct RequesterInfo {
     pub os: String,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created_at: OffsetDateTime,
 }
 
 /// `POST /api/v1/qr` → 201.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CreateTicketResponse {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub id: TicketId,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub poll_secret: PollSecret,
     /// The text in the QR code: `https://<origin>/q/<id>`.
     pub qr_url: String,
@@ -104,19 +113,23 @@ pub struct CreateTicketResponse {
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub expires_at: OffsetDateTime,
 }
 
 /// `GET /api/v1/qr/{id}` and each event of `/events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusView {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub id: TicketId,
     pub status: TicketStatus,
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub expires_at: OffsetDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<PublicUser>,
@@ -133,6 +146,7 @@ pub struct StatusView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CancelReason {
     /// The user tapped Cancel in the app (or revoked it from "Was this you?").
     Declined,
@@ -146,6 +160,7 @@ pub enum CancelReason {
 /// to `wait` seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusQuery {
     pub after: Option<u64>,
     pub wait: Option<u32>,
@@ -159,6 +174,7 @@ impl StatusQuery {
 /// `POST /api/v1/qr/{id}/exchange` → 200, exactly once per ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExchangeResponse {
     /// EdDSA-signed JWT; verify with `/.well-known/jwks.json`.
     pub access_token: String,
@@ -172,6 +188,7 @@ pub struct ExchangeResponse {
 /// `POST /api/v1/app/sessions`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignInRequest {
     pub username: String,
     pub password: String,
@@ -193,8 +210,10 @@ impl std::fmt::Debug for SignInRequest {
 /// `POST /api/v1/app/sessions` → 201.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignInResponse {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub token: SessionToken,
     pub user: UserProfile,
 }
@@ -202,17 +221,20 @@ pub struct SignInResponse {
 /// `POST /api/v1/qr/{id}/scan` → 200: who is asking, so the user can decide.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ScanResponse {
     pub status: TicketStatus,
     pub requester: RequesterInfo,
     /// Deadline for Confirm or Cancel.
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub expires_at: OffsetDateTime,
     /// The site the user is signing in to.
     pub site: SiteInfo,
     /// The app's own address as the server sees it.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub scanner_ip: IpAddr,
     /// False when the requesting browser is on another network than the app
     /// (different IPv4 address, or different IPv6 /64): show a warning.
@@ -226,6 +248,7 @@ pub struct ScanResponse {
 /// The site a code signs in to, shown on the confirm screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SiteInfo {
     /// e.g. "Example Shop" (`--site-name`; the public host by default).
     pub name: String,
@@ -237,6 +260,7 @@ pub struct SiteInfo {
 /// matching on).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConfirmRequest {
     /// The number the user picked among `verification_choices`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -246,15 +270,18 @@ pub struct ConfirmRequest {
 /// One signed-in app (`GET /api/v1/app/sessions`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppSessionInfo {
     pub id: String,
     pub device_name: String,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created_at: OffsetDateTime,
     /// Updated at most once a minute.
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub last_used_at: OffsetDateTime,
     /// True for the session making this request.
     pub current: bool,
@@ -263,6 +290,7 @@ pub struct AppSessionInfo {
 /// `GET /api/v1/app/sessions` → 200: live (not revoked) sessions, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionList {
     pub sessions: Vec<AppSessionInfo>,
 }
@@ -270,6 +298,7 @@ pub struct SessionList {
 /// One web sign-in made by QR (recorded at the exchange).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignInRecord {
     /// The ticket id of the sign-in (what the app scanned).
     pub id: String,
@@ -280,20 +309,53 @@ pub struct SignInRecord {
     /// When the page received its token.
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub signed_in_at: OffsetDateTime,
     /// When the web token expires.
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub expires_at: OffsetDateTime,
     /// Set once the user signed this browser out.
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// Whether a QR sign-in's browser is still signed in ([`SignInRecord::status_at`]).
+/// Not on the wire: the app and the CLI derive it from the record, and name it
+/// with these words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum SignInStatus {
+    /// The web token is still valid.
+    Active,
+    /// The user signed the browser out ("Was this you? — No").
+    Revoked,
+    /// The web token's lifetime is over.
+    Expired,
+}
+
+impl SignInRecord {
+    /// The record's status at `now`: revoked wins over expired; a token is
+    /// expired from its `expires_at` on.
+    pub fn status_at(&self, now: OffsetDateTime) -> SignInStatus {
+        if self.revoked_at.is_some() {
+            SignInStatus::Revoked
+        } else if self.expires_at <= now {
+            SignInStatus::Expired
+        } else {
+            SignInStatus::Active
+        }
+    }
 }
 
 /// `GET /api/v1/app/sign-ins` → 200: the user's QR sign-ins, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignInList {
     pub sign_ins: Vec<SignInRecord>,
 }
@@ -302,6 +364,7 @@ pub struct SignInList {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RevokeOutcome {
     /// The page had not collected its token yet: the ticket was cancelled.
     Cancelled,
@@ -312,6 +375,7 @@ pub enum RevokeOutcome {
 /// `POST /api/v1/app/sign-ins/{id}/revoke` → 200.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RevokeResponse {
     pub outcome: RevokeOutcome,
 }
@@ -319,6 +383,7 @@ pub struct RevokeResponse {
 /// `GET` / `PATCH /api/v1/app/settings`: the account's own switches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AccountSettings {
     /// When false, scanning a code with this account is refused (403
     /// `qr_login_disabled`).
@@ -328,12 +393,14 @@ pub struct AccountSettings {
 /// One revoked web token id (`GET /api/v1/web/revoked`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RevokedToken {
     /// The token's `jti` claim.
     pub jti: String,
     /// The token's `exp`; after it the entry leaves the list.
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub expires_at: OffsetDateTime,
 }
 
@@ -341,6 +408,7 @@ pub struct RevokedToken {
 /// relying parties that verify tokens offline with the JWKS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RevocationList {
     pub revoked: Vec<RevokedToken>,
 }
@@ -348,6 +416,7 @@ pub struct RevocationList {
 /// `POST /api/v1/qr/{id}/confirm` and `/cancel` → 200.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusResponse {
     pub status: TicketStatus,
 }
@@ -453,9 +522,23 @@ mod tests {
         assert_eq!(round_trip(&record), record);
         let revoked = SignInRecord {
             revoked_at: Some(datetime!(2026-11-25 12:02:00 UTC)),
-            ..record
+            ..record.clone()
         };
         assert_eq!(round_trip(&revoked), revoked);
+        let at = |t| record.status_at(t);
+        assert_eq!(at(datetime!(2026-11-25 12:15:59 UTC)), SignInStatus::Active);
+        assert_eq!(
+            at(datetime!(2026-11-25 12:16:00 UTC)),
+            SignInStatus::Expired
+        );
+        assert_eq!(
+            revoked.status_at(datetime!(2026-11-25 12:03:00 UTC)),
+            SignInStatus::Revoked
+        );
+        assert_eq!(
+            serde_json::to_string(&SignInStatus::Active).unwrap(),
+            r#""active""#
+        );
         let exchange = ExchangeResponse {
             access_token: "a.b.c".into(),
             token_type: "Bearer".into(),

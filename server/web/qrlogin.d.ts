@@ -1,27 +1,14 @@
 // Types of the QR Login SDK, served at /sdk/qrlogin.d.ts beside /sdk/qrlogin.js.
+// The wire types (what the server sends) are generated from the Rust ones into
+// ./qrlogin/wire.d.ts (/sdk/qrlogin/wire.d.ts); this file declares the SDK's API.
 
-/** What the waiting page may learn about the person who scanned: no id, no email. */
-export interface PublicUser {
-  display_name: string;
-  avatar_url?: string | null;
-}
+import type { CancelReason, ErrorCode, ExchangeResponse, PublicUser, UserProfile } from "./qrlogin/wire";
 
-/** The signed-in user, as the exchange returns it. */
-export interface UserProfile {
-  id: string;
-  username: string;
-  display_name: string;
-  avatar_url?: string | null;
-}
+export type { CancelReason, ErrorCode, ExchangeResponse, PublicUser, UserProfile };
 
-/** What the session resolves with once the person confirmed on their phone. */
-export interface LoginResult {
-  /** EdDSA-signed JWT; verify it on your server with `/.well-known/jwks.json`. */
-  access_token: string;
+/** What the session resolves with once the person confirmed on their phone: the exchange's answer. */
+export interface LoginResult extends ExchangeResponse {
   token_type: "Bearer";
-  /** Seconds until `access_token` expires. */
-  expires_in: number;
-  user: UserProfile;
 }
 
 export type LoginState =
@@ -34,9 +21,6 @@ export type LoginState =
   | "expired"
   | "error"
   | "stopped";
-
-/** Why a code was cancelled: "declined" in the app, "aborted" by the page, "wrong_code" picked in the app (number matching). */
-export type CancelReason = "declined" | "aborted" | "wrong_code";
 
 /** More about a scan. */
 export interface ScanDetail {
@@ -121,9 +105,16 @@ export interface SessionWatch {
   stop(): void;
 }
 
+/**
+ * A `QRLoginError`'s code: the server's (e.g. "expired", "not_confirmed",
+ * "token_revoked"), `http_<status>` for an answer that is not the API's, or the
+ * SDK's own: "network" (no answer), "aborted" (stopped), "bad_response" (unreadable).
+ */
+export type QRLoginErrorCode = ErrorCode | "network" | "aborted" | "bad_response" | `http_${number}`;
+
 export declare class QRLoginError extends Error {
-  /** The server's error code (e.g. "expired", "not_confirmed", "token_revoked"), or "network", "aborted", "bad_response". */
-  readonly code: string;
+  constructor(code: QRLoginErrorCode, message: string, options?: { status?: number; cause?: unknown });
+  readonly code: QRLoginErrorCode;
   /** HTTP status, or 0 when there was no answer. */
   readonly status: number;
 }

@@ -3,17 +3,35 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
+import type {
+  AccountSettings,
+  AppSessionInfo,
+  ClientErrorKind,
+  RequesterInfo,
+  RevokeOutcome,
+  SignInRecord,
+  UserProfile,
+} from "./generated/wire";
+
+// The wire types are generated from the Rust ones (`cargo run -p qrlogin-typegen`).
+export type { AccountSettings, RevokeOutcome, SignInRecord };
+export type User = UserProfile;
+/** The browser that shows the code, as the server recorded it. */
+export type Requester = RequesterInfo;
+/** `qrlogin_core::AppSessionInfo`: one signed-in app of the user. */
+export type AppSession = AppSessionInfo;
+
+/**
+ * Every `kind` a command fails with: `qrlogin_client::ErrorKind` (generated),
+ * the app shell's own (src-tauri: camera, no pending login, internal), and the
+ * UI's own (a form field left empty). `errors.ts` has a title for each.
+ */
+export type AppErrorKind = ClientErrorKind | "no_camera" | "no_pending_login" | "internal" | "missing_field";
+
 /** Every command error: `kind` to branch on, `message` for people. */
 export interface AppError {
-  kind: string;
+  kind: AppErrorKind;
   message: string;
-}
-
-export interface User {
-  id: string;
-  username: string;
-  display_name: string;
-  avatar_url: string | null;
 }
 
 /** `qrlogin_client::Account`: who is signed in, where. */
@@ -22,18 +40,6 @@ export interface Account {
   server: string;
   username: string;
   user: User;
-}
-
-/** The browser that shows the code, as the server recorded it. */
-export interface Requester {
-  ip: string;
-  user_agent: string;
-  /** e.g. "Firefox 133" */
-  browser: string;
-  /** e.g. "Windows 10" */
-  os: string;
-  /** RFC 3339 */
-  created_at: string;
 }
 
 /** `qrlogin_client::LoginRequest`: a scanned code the server accepted. */
@@ -53,41 +59,6 @@ export interface LoginRequest {
   same_network: boolean;
   /** Number matching on: three numbers, one of them on the page; confirm with the picked one. */
   verification_choices: string[] | null;
-}
-
-/** `qrlogin_core::AppSessionInfo`: one signed-in app of the user. */
-export interface AppSession {
-  id: string;
-  device_name: string;
-  /** RFC 3339 */
-  created_at: string;
-  /** RFC 3339 */
-  last_used_at: string;
-  /** This device. */
-  current: boolean;
-}
-
-/** `qrlogin_core::SignInRecord`: one web sign-in made by QR code. */
-export interface SignInRecord {
-  /** The ticket id (what the app scanned). */
-  id: string;
-  requester: Requester;
-  /** The app that confirmed it. */
-  device_name: string;
-  /** RFC 3339 */
-  signed_in_at: string;
-  /** RFC 3339: when the web token expires. */
-  expires_at: string;
-  /** RFC 3339, once signed out. */
-  revoked_at: string | null;
-}
-
-/** `qrlogin_core::RevokeOutcome`: signed out, or stopped before the page got its token. */
-export type RevokeOutcome = "revoked" | "cancelled";
-
-/** `qrlogin_core::AccountSettings` */
-export interface AccountSettings {
-  qr_login_enabled: boolean;
 }
 
 /** `qrlogin_client::SignOutOutcome` */

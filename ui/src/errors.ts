@@ -1,9 +1,11 @@
 // Every error the UI shows: a short title for its kind, then the message the
-// Rust side wrote for people.
-import type { AppError } from "./backend";
+// Rust side wrote for people. `TITLES` must name every `AppErrorKind` (most are
+// generated from the Rust `qrlogin_client::ErrorKind`): a new kind without a
+// title here fails `tsc`.
+import type { AppError, AppErrorKind } from "./backend";
 import { h, icon, icons } from "./dom";
 
-const TITLES: Record<string, string> = {
+const TITLES: Record<AppErrorKind, string> = {
   // qrlogin_client::ErrorKind
   bad_server_url: "That server address does not look right",
   server_unreachable: "Cannot reach the login server",
@@ -37,9 +39,11 @@ const TITLES: Record<string, string> = {
   missing_field: "Something is missing",
   no_camera: "No camera found",
   no_pending_login: "There is no sign-in request to answer",
+  internal: "Something went wrong",
 };
 
 export function errorTitle(err: AppError): string {
+  // A kind this UI does not know yet (a newer Rust side) still gets a title.
   return TITLES[err.kind] ?? "Something went wrong";
 }
 

@@ -72,6 +72,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(pages::index))
         .route("/sdk/qrlogin.js", get(pages::sdk))
         .route("/sdk/qrlogin.d.ts", get(pages::sdk_types))
+        .route("/sdk/qrlogin/{file}", get(pages::sdk_module))
         .route("/q/{id}", get(pages::qr_landing))
         .route("/static/{*path}", get(pages::asset))
         .fallback(|| async { AppError::not_found("no such route") })

@@ -132,8 +132,9 @@ export function confirmScreen(ctx: Ctx, request: LoginRequest): Screen {
 
   return {
     root,
-    // With number matching nothing is preselected: Enter must not pick a number unread.
-    focus: confirmers[0]?.disabled ? cancel : choices ? question : confirm,
+    // Cancel holds the focus, so a stray Enter never signs anyone in; with
+    // number matching the question does (Enter must not pick a number unread).
+    focus: choices && !confirmers[0]?.disabled ? question : cancel,
     dispose() {
       window.clearInterval(interval);
       document.removeEventListener("keydown", onKey);

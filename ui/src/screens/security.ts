@@ -4,6 +4,7 @@ import type { Ctx } from "../app";
 import { type AppSession, type SignInRecord, toAppError } from "../backend";
 import { h } from "../dom";
 import { errorBox } from "../errors";
+import type { SignInStatus } from "../generated/wire";
 import { formatAgo, formatDateTime } from "../time";
 
 /** "Allow QR sign-in for this account" (`settings` / `set_qr_login`). */
@@ -109,7 +110,8 @@ export function devicesCard(ctx: Ctx): HTMLElement {
   );
 }
 
-type SignInState = "active" | "revoked" | "expired";
+/** `qrlogin_core::SignInStatus`; the rule is `SignInRecord::status_at`. */
+type SignInState = SignInStatus;
 
 function stateOf(record: SignInRecord, now = Date.now()): SignInState {
   if (record.revoked_at) return "revoked";

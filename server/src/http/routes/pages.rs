@@ -59,6 +59,12 @@ pub async fn sdk_types() -> Response {
     public(file(StatusCode::OK, "qrlogin.d.ts"))
 }
 
+/// `/sdk/qrlogin/{file}`: the SDK's modules, which `/sdk/qrlogin.js` imports
+/// (and their generated types, `wire.d.ts`).
+pub async fn sdk_module(Path(name): Path<String>) -> Response {
+    public(file(StatusCode::OK, &format!("qrlogin/{name}")))
+}
+
 /// Other sites load the SDK as an ES module, which is a CORS request: any
 /// origin may read this public code. The API calls it makes are still limited
 /// to `--allowed-origin`.
@@ -102,5 +108,6 @@ mod tests {
         assert!(WEB.get_file("index.html").is_some());
         assert!(WEB.get_file("q.html").is_some());
         assert!(WEB.get_file("qrlogin.js").is_some());
+        assert!(WEB.get_file("qrlogin/session.js").is_some());
     }
 }
