@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod routes;
 
 use routes::{account, app, ops, pages, web, web_token};
@@ -57,7 +58,8 @@ struct ApiDoc;
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = api_routes(&state).split_for_parts();
+    let (router, mut api) = api_routes(&state).split_for_parts();
+    openapi::complete(&mut api);
     let api = Arc::new(api);
     let metrics = state.metrics.clone();
     let cors = cors(&state.settings.allowed_origins);

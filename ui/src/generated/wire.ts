@@ -251,7 +251,7 @@ export type StatusResponse = { status: TicketStatus, };
  * Every `error` code the HTTP API can answer with. The text form is stable:
  * clients branch on it.
  */
-export type ErrorCode = "invalid_request" | "invalid_json" | "invalid_ticket_id" | "verification_required" | "unauthorized" | "invalid_credentials" | "token_revoked" | "not_yours" | "qr_login_disabled" | "wrong_verification_code" | "not_found" | "method_not_allowed" | "not_scanned" | "already_scanned" | "already_confirmed" | "not_confirmed" | "already_consumed" | "cancelled" | "conflict" | "expired" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "service_unavailable" | "unknown";
+export type ErrorCode = "invalid_request" | "invalid_json" | "invalid_ticket_id" | "verification_required" | "unauthorized" | "invalid_credentials" | "token_revoked" | "not_yours" | "qr_login_disabled" | "wrong_verification_code" | "not_found" | "method_not_allowed" | "not_scanned" | "already_scanned" | "already_confirmed" | "not_confirmed" | "already_consumed" | "cancelled" | "conflict" | "expired" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "service_unavailable" | "busy" | "unknown";
 
 /**
  * The body of every error response: `{"error": "<code>", "message": "<text>"}`.

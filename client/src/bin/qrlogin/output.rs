@@ -24,17 +24,17 @@ impl Output {
                 Err(e) => eprintln!("qrlogin: cannot print JSON: {e}"),
             }
         } else {
-            println!("{}", text());
+            println!("{}", printable(&text()));
         }
     }
 
     /// A note for people (never on stdout, so `--json` output stays clean).
     pub fn note(&self, text: &str) {
-        eprintln!("{text}");
+        eprintln!("{}", printable(text));
     }
 
     pub fn warn(&self, text: &str) {
-        eprintln!("warning: {text}");
+        eprintln!("warning: {}", printable(text));
     }
 
     /// An error that is not a [`ClientError`] but has a kind scripts can
@@ -46,7 +46,7 @@ impl Output {
                 serde_json::json!({ "error": { "kind": kind, "message": message } })
             );
         } else {
-            eprintln!("qrlogin: {message}");
+            eprintln!("qrlogin: {}", printable(message));
         }
     }
 
@@ -91,9 +91,38 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
     out.join("\n")
 }
 
+/// Text for a terminal: anything the server sent (device names, browsers,
+/// site names) may hold escape sequences that would rewrite the screen, or
+/// bidirectional overrides that reorder what is shown. Control characters
+/// other than line breaks and tabs, and Unicode format characters, are
+/// shown as `\u{..}` escapes instead.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let format_char = matches!(c,
+            '\u{AD}' | '\u{61C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}');
+        if (c.is_control() && c != '\n' && c != '\t') || format_char {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_and_bidi_overrides_from_the_server_are_shown_not_obeyed() {
+        assert_eq!(printable("Pixel 8\n\tok"), "Pixel 8\n\tok");
+        assert_eq!(printable("x\u{1b}[2Jy"), "x\\u{1b}[2Jy");
+        assert_eq!(printable("abc\u{202E}gpj.exe"), "abc\\u{202e}gpj.exe");
+        assert_eq!(printable("bell\u{7}\u{9b}"), "bell\\u{7}\\u{9b}");
+        assert_eq!(printable("Jürgen’s iPhone"), "Jürgen’s iPhone");
+    }
 
     #[test]
     fn table_columns_line_up_under_their_headers() {
