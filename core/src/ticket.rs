@@ -235,6 +235,11 @@ pub struct Ticket {
     /// What the confirm leads to; tickets stored before this field are `Sdk`.
     #[serde(default, skip_serializing_if = "TicketPurpose::is_sdk")]
     pub purpose: TicketPurpose,
+    /// The origin of the page that created the ticket, when the server
+    /// knows it as its own or an allowed one (`https://shop.example.com`):
+    /// the app names it, and the access token's audience is this origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_origin: Option<String>,
 }
 
 impl Ticket {
@@ -257,6 +262,15 @@ impl Ticket {
             lifetimes,
             verification: None,
             purpose: TicketPurpose::Sdk,
+            site_origin: None,
+        }
+    }
+
+    /// The same ticket created by a page of `origin`.
+    pub fn with_site_origin(self, origin: String) -> Self {
+        Self {
+            site_origin: Some(origin),
+            ..self
         }
     }
 

@@ -55,6 +55,22 @@ pub struct Settings {
     pub allowed_origins: Vec<HeaderValue>,
 }
 
+impl Settings {
+    /// The request's `Origin` when it is the public URL or an allowed
+    /// origin (as text, e.g. `https://shop.example.com`); else `None`.
+    pub fn known_origin(&self, headers: &axum::http::HeaderMap) -> Option<String> {
+        let origin = headers.get(axum::http::header::ORIGIN)?;
+        let text = origin.to_str().ok()?;
+        let known = text == self.public_url.to_string() || self.allowed_origins.contains(origin);
+        known.then(|| text.to_string())
+    }
+
+    /// Who a web token of `ticket_origin` is for: that origin, else the public URL.
+    pub fn audience(&self, ticket_origin: Option<&str>) -> String {
+        ticket_origin.map_or_else(|| self.public_url.to_string(), str::to_string)
+    }
+}
+
 /// Everything a handler needs. Cheap to clone (`Arc`s and pools inside).
 #[derive(Clone)]
 pub struct AppState {

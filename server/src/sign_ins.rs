@@ -74,7 +74,7 @@ pub async fn scan(
         status: ticket.status(),
         site: SiteInfo {
             name: settings.site_name.clone(),
-            origin: settings.public_url.to_string(),
+            origin: settings.audience(ticket.site_origin.as_deref()),
         },
         scanner_ip,
         same_network: same_network(ticket.requester.ip, scanner_ip),
@@ -133,7 +133,8 @@ pub async fn exchange(state: &AppState, access: &PageAccess) -> SignInResult<Exc
         .ok_or(SignInError::UserGone)?;
     let profile = profile::profile(&user, &state.settings.public_url);
     let now = state.clock.now();
-    let token = state.tokens.issue(&profile, now);
+    let audience = state.settings.audience(ticket.site_origin.as_deref());
+    let token = state.tokens.issue(&profile, &audience, now);
     // Recorded before the token leaves: a sign-in the user cannot see and
     // revoke is never handed out.
     let record = IssuedTokenRecord {
@@ -212,9 +213,17 @@ pub async fn revoke(
 }
 
 /// A web access token from the exchange, checked: signed by this server,
-/// not expired, not revoked by its user.
-pub async fn verify_web_token(state: &AppState, jwt: &str) -> SignInResult<VerifiedToken> {
+/// not expired, not revoked by its user, and — when a browser page asks
+/// (`origin`, its `Origin` header) — issued for that page's origin.
+pub async fn verify_web_token(
+    state: &AppState,
+    jwt: &str,
+    origin: Option<&str>,
+) -> SignInResult<VerifiedToken> {
     let token = state.tokens.verify(jwt, state.clock.now())?;
+    if origin.is_some_and(|origin| origin != token.audience) {
+        return Err(SignInError::Token(TokenError::WrongAudience));
+    }
     if state.db.sign_ins().is_revoked(&token.jti).await? {
         return Err(SignInError::TokenRevoked);
     }

@@ -111,7 +111,13 @@ impl Tickets {
 
     /// Creates a pending ticket for the browser described by `requester`.
     #[instrument(skip_all)]
-    pub async fn create(&self, requester: RequesterInfo) -> TicketResult<CreateTicketResponse> {
+    /// `site_origin`: the creating page's origin, when it is the public URL
+    /// or an allowed origin (the caller checks).
+    pub async fn create(
+        &self,
+        requester: RequesterInfo,
+        site_origin: Option<String>,
+    ) -> TicketResult<CreateTicketResponse> {
         let poll_secret = PollSecret::from_random_bytes(random::bytes());
         let ticket = loop {
             let id = TicketId::from_random_bytes(random::bytes());
@@ -124,6 +130,9 @@ impl Tickets {
             );
             if self.verification_codes {
                 ticket = ticket.with_verification(Verification::from_random_bytes(random::bytes()));
+            }
+            if let Some(origin) = &site_origin {
+                ticket = ticket.with_site_origin(origin.clone());
             }
             match self.store.insert(&ticket).await {
                 Ok(()) => break ticket,
@@ -367,7 +376,7 @@ mod tests {
             os: "Unknown OS".into(),
             created_at: tickets.clock.now(),
         };
-        let created = tickets.create(requester).await.unwrap();
+        let created = tickets.create(requester, None).await.unwrap();
         PageAccess {
             id: created.id,
             secret: created.poll_secret.expose().to_string(),

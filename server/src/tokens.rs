@@ -81,6 +81,8 @@ pub enum TokenError {
     Expired,
     #[error("the access token is not valid yet")]
     NotYetValid,
+    #[error("the access token was issued for another site")]
+    WrongAudience,
 }
 
 /// A token this server signed, checked: signature, issuer, validity period.
@@ -88,6 +90,8 @@ pub enum TokenError {
 pub struct VerifiedToken {
     /// The `sub` claim: the user's id.
     pub subject: String,
+    /// The `aud` claim: the origin of the site the token is for.
+    pub audience: String,
     pub jti: String,
     pub expires_at: OffsetDateTime,
 }
@@ -102,6 +106,9 @@ struct Header {
 struct Claims {
     iss: String,
     sub: String,
+    /// Absent in tokens issued before audiences existed: the issuer's own.
+    #[serde(default)]
+    aud: String,
     exp: i64,
     nbf: Option<i64>,
     jti: String,
@@ -150,8 +157,8 @@ impl TokenIssuer {
         &self.kid
     }
 
-    /// Signs an access token for `user`.
-    pub fn issue(&self, user: &UserProfile, now: OffsetDateTime) -> IssuedToken {
+    /// Signs an access token for `user`, for the site `audience` (an origin).
+    pub fn issue(&self, user: &UserProfile, audience: &str, now: OffsetDateTime) -> IssuedToken {
         let iat = now.unix_timestamp();
         let expires_in = self.lifetime.as_secs().max(1);
         let exp = iat.saturating_add_unsigned(expires_in);
@@ -160,6 +167,7 @@ impl TokenIssuer {
         let claims = json!({
             "iss": self.issuer,
             "sub": user.id,
+            "aud": audience,
             "iat": iat,
             "nbf": iat,
             "exp": exp,
@@ -229,6 +237,11 @@ impl TokenIssuer {
         }
         Ok(VerifiedToken {
             subject: claims.sub,
+            audience: if claims.aud.is_empty() {
+                self.issuer.clone()
+            } else {
+                claims.aud
+            },
             jti: claims.jti,
             expires_at: OffsetDateTime::from_unix_timestamp(claims.exp)
                 .map_err(|_| TokenError::Malformed)?,
@@ -283,6 +296,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    const SITE: &str = "https://shop.example.com";
+
     #[test]
     fn key_is_created_private_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
@@ -319,7 +334,7 @@ mod tests {
     fn an_issued_token_verifies_with_its_claims() {
         let issuer = issuer(1);
         let now = OffsetDateTime::now_utc();
-        let token = issuer.issue(&alice(), now);
+        let token = issuer.issue(&alice(), SITE, now);
         let verified = issuer.verify(&token.jwt, now).unwrap();
         assert_eq!(verified.subject, "u1");
         assert_eq!(verified.jti, token.jti);
@@ -333,7 +348,7 @@ mod tests {
     #[test]
     fn a_token_of_another_key_or_issuer_is_refused() {
         let now = OffsetDateTime::now_utc();
-        let foreign = issuer(2).issue(&alice(), now).jwt;
+        let foreign = issuer(2).issue(&alice(), SITE, now).jwt;
         assert_eq!(
             issuer(1).verify(&foreign, now),
             Err(TokenError::BadSignature)
@@ -343,7 +358,7 @@ mod tests {
             "https://evil.example".into(),
             Duration::from_secs(300),
         )
-        .issue(&alice(), now)
+        .issue(&alice(), SITE, now)
         .jwt;
         assert_eq!(
             issuer(1).verify(&same_key_other_issuer, now),
@@ -355,7 +370,7 @@ mod tests {
     fn an_expired_token_is_refused() {
         let issuer = issuer(1);
         let then = OffsetDateTime::now_utc() - Duration::from_secs(301);
-        let token = issuer.issue(&alice(), then).jwt;
+        let token = issuer.issue(&alice(), SITE, then).jwt;
         assert_eq!(
             issuer.verify(&token, OffsetDateTime::now_utc()),
             Err(TokenError::Expired)
@@ -366,7 +381,7 @@ mod tests {
     fn a_tampered_or_unsigned_token_is_refused() {
         let issuer = issuer(1);
         let now = OffsetDateTime::now_utc();
-        let token = issuer.issue(&alice(), now).jwt;
+        let token = issuer.issue(&alice(), SITE, now).jwt;
         let parts: Vec<&str> = token.split('.').collect();
         let claims: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();

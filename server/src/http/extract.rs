@@ -210,7 +210,11 @@ impl FromRequestParts<AppState> for WebAuth {
         let jwt = bearer(&parts.headers).ok_or_else(|| {
             AppError::unauthorized("send the access token as Authorization: Bearer <access_token>")
         })?;
-        Ok(Self(sign_ins::verify_web_token(state, jwt).await?))
+        let origin = parts
+            .headers
+            .get(axum::http::header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        Ok(Self(sign_ins::verify_web_token(state, jwt, origin).await?))
     }
 }
 

@@ -99,7 +99,9 @@ async fn full_flow_signs_in_exactly_once(db: Db) {
     let jwk = jwks.find(&kid).expect("the token's kid is in the JWKS");
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[&app.base]);
-    validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
+    // A relying party checks the audience: the hosted page's own origin here.
+    validation.set_audience(&[&app.base]);
+    validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
     let claims = jsonwebtoken::decode::<serde_json::Value>(
         &exchange.access_token,
         &DecodingKey::from_jwk(jwk).unwrap(),

@@ -439,3 +439,79 @@ async fn web_me_refuses_missing_forged_foreign_and_expired_tokens() {
     // A token of the app side is not a web token.
     assert_error(web_me(&app, &alice).await, 401, ErrorCode::Unauthorized).await;
 }
+
+/// Two sites share one login server: a token issued on site A names A as
+/// its audience; site B's pages cannot use it; the app was told A asked.
+#[tokio::test]
+async fn a_token_is_for_the_site_whose_page_asked() {
+    const SHOP: &str = "https://shop.example.com";
+    const BLOG: &str = "https://blog.example.com";
+    let app = spawn_app_with(
+        Db::Sqlite,
+        &["--allowed-origin", SHOP, "--allowed-origin", BLOG],
+    )
+    .await;
+    let created = app
+        .client
+        .post(app.url("/api/v1/qr"))
+        .header("origin", SHOP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let ticket: CreateTicketResponse = created.json().await.unwrap();
+    let alice = alice_on_pixel(&app).await;
+    let id = ticket.id.to_string();
+    let scan: qrlogin_core::ScanResponse = app
+        .app_call(&alice, &id, "scan")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(scan.site.origin, SHOP, "the app learns which site asked");
+    assert_eq!(
+        app.app_call(&alice, &id, "confirm").await.status(),
+        StatusCode::OK
+    );
+    let exchange = exchanged(&app, &ticket).await;
+    let payload = exchange.access_token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["aud"], SHOP);
+    let me_from = |origin: Option<&'static str>| {
+        let mut request = app
+            .client
+            .get(app.url("/api/v1/web/me"))
+            .bearer_auth(&exchange.access_token);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    assert_eq!(me_from(Some(SHOP)).await.unwrap().status(), StatusCode::OK);
+    assert_error(
+        me_from(Some(BLOG)).await.unwrap(),
+        401,
+        ErrorCode::Unauthorized,
+    )
+    .await;
+    // A site's backend (no Origin) checks the token and reads `aud` itself.
+    assert_eq!(me_from(None).await.unwrap().status(), StatusCode::OK);
+
+    // A page of an origin the server does not know: the public URL is the audience.
+    let unknown = app
+        .client
+        .post(app.url("/api/v1/qr"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    let ticket: CreateTicketResponse = unknown.json().await.unwrap();
+    let scan: qrlogin_core::ScanResponse = app
+        .app_call(&alice, &ticket.id.to_string(), "scan")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(scan.site.origin, app.base);
+}

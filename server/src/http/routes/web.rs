@@ -29,7 +29,8 @@ pub async fn create(
 ) -> AppResult<(StatusCode, ApiJson<CreateTicketResponse>)> {
     let ip = client_ip(&headers, peer, state.settings.trust_proxy);
     let requester = requester_info(ip, &headers, state.clock.now());
-    let created = state.tickets.create(requester).await?;
+    let site_origin = state.settings.known_origin(&headers);
+    let created = state.tickets.create(requester, site_origin).await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
