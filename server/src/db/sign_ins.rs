@@ -131,25 +131,7 @@ impl<'p> SignIns<'p> {
         user: &UserId,
         now: OffsetDateTime,
     ) -> Result<bool, DbError> {
-        let ticket = ticket.to_string();
-        sqlx::query(
-            "UPDATE sign_ins SET revoked_at = $1
-             WHERE ticket_id = $2 AND user_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now.unix_timestamp())
-        .bind(&ticket)
-        .bind(&user.0)
-        .execute(self.pool)
-        .await?;
-        let row = sqlx::query(
-            "SELECT ticket_id FROM sign_ins
-             WHERE ticket_id = $1 AND user_id = $2 AND revoked_at IS NOT NULL",
-        )
-        .bind(&ticket)
-        .bind(&user.0)
-        .fetch_optional(self.pool)
-        .await?;
-        Ok(row.is_some())
+        self.mark_revoked(ticket, user, now, false).await
     }
 
     /// True when the user said "Was this you? — No" to `ticket`.
@@ -188,17 +170,33 @@ impl<'p> SignIns<'p> {
         user: &UserId,
         now: OffsetDateTime,
     ) -> Result<bool, DbError> {
+        self.mark_revoked(ticket, user, now, true).await
+    }
+
+    /// Sets `revoked_at` on `user`'s row for `ticket` (only an exchanged one
+    /// with `exchanged_only`); true when the row is revoked now or was before.
+    async fn mark_revoked(
+        &self,
+        ticket: &TicketId,
+        user: &UserId,
+        now: OffsetDateTime,
+        exchanged_only: bool,
+    ) -> Result<bool, DbError> {
         let ticket = ticket.to_string();
-        let done = sqlx::query(
+        let update = if exchanged_only {
             "UPDATE sign_ins SET revoked_at = $1
              WHERE ticket_id = $2 AND user_id = $3 AND signed_in_at IS NOT NULL
-                 AND revoked_at IS NULL",
-        )
-        .bind(now.unix_timestamp())
-        .bind(&ticket)
-        .bind(&user.0)
-        .execute(self.pool)
-        .await?;
+                 AND revoked_at IS NULL"
+        } else {
+            "UPDATE sign_ins SET revoked_at = $1
+             WHERE ticket_id = $2 AND user_id = $3 AND revoked_at IS NULL"
+        };
+        let done = sqlx::query(update)
+            .bind(now.unix_timestamp())
+            .bind(&ticket)
+            .bind(&user.0)
+            .execute(self.pool)
+            .await?;
         if done.rows_affected() > 0 {
             return Ok(true);
         }
