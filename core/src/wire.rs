@@ -95,6 +95,20 @@ pub struct RequesterInfo {
 }
 
 /// `POST /api/v1/qr` → 201.
+/// `POST /api/v1/qr`'s optional body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CreateTicketRequest {
+    /// The query string of an OpenID Connect authorization request
+    /// (`client_id=...&redirect_uri=...`, as the hosted authorization page
+    /// received it): the ticket then serves that request, and its exchange
+    /// answers with the redirect to the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub authorization: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -321,6 +335,11 @@ pub struct SignInRecord {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub revoked_at: Option<OffsetDateTime>,
+    /// The OpenID Connect client (the site's registered name) the sign-in
+    /// was for; absent for a sign-in through the SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub client_name: Option<String>,
 }
 
 /// Whether a QR sign-in's browser is still signed in ([`SignInRecord::status_at`]).
@@ -518,6 +537,7 @@ mod tests {
             signed_in_at: datetime!(2026-11-25 12:01:00 UTC),
             expires_at: datetime!(2026-11-25 12:16:00 UTC),
             revoked_at: None,
+            client_name: Some("Shop Example".into()),
         };
         assert_eq!(round_trip(&record), record);
         let revoked = SignInRecord {

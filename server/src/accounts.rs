@@ -112,8 +112,10 @@ impl Accounts {
         display_name: &str,
         password: String,
         avatar_url: Option<String>,
+        email: Option<String>,
     ) -> Result<User, AccountError> {
         let username = normalize_username(username)?;
+        let email = email.map(|e| normalize_email(&e)).transpose()?;
         let display_name = display_name.trim();
         if display_name.is_empty() || display_name.chars().count() > 100 {
             return Err(AccountError::Invalid(
@@ -135,6 +137,7 @@ impl Accounts {
                 username: &username,
                 display_name,
                 avatar_url: avatar_url.as_deref(),
+                email: email.as_deref(),
                 password_hash: &password_hash,
                 created_at: self.clock.now(),
             })
@@ -145,6 +148,7 @@ impl Accounts {
                 username,
                 display_name: display_name.to_string(),
                 avatar_url,
+                email,
             }),
             Inserted::Duplicate => Err(AccountError::Exists(username)),
         }
@@ -314,10 +318,43 @@ fn normalize_username(username: &str) -> Result<String, AccountError> {
     }
 }
 
+/// An email address as set by the operator: one `@` between a local part
+/// and a domain, at most 254 characters, no spaces or control characters.
+fn normalize_email(email: &str) -> Result<String, AccountError> {
+    let email = email.trim();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        });
+    if valid {
+        Ok(email.to_string())
+    } else {
+        Err(AccountError::Invalid(format!(
+            "`{email}` is not an email address (name@example.com)"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::db::DatabaseTarget;
+
+    #[test]
+    fn emails_are_checked() {
+        assert_eq!(normalize_email(" a@b.example ").unwrap(), "a@b.example");
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.example",
+            "a@@b.example",
+            "a b@c.example",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn usernames_are_normalized_and_checked() {
@@ -378,7 +415,7 @@ mod tests {
         // tens of ms; a missing hash check would take microseconds).
         let (accounts, _dir) = accounts().await;
         let alice = accounts
-            .add("alice", "Alice", "correct horse".into(), None)
+            .add("alice", "Alice", "correct horse".into(), None, None)
             .await
             .unwrap();
         let (_, real) = accounts

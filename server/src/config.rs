@@ -38,6 +38,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the users who can sign in to the app.
     Users(UsersArgs),
+    /// Manage the OpenID Connect clients (relying parties) that may use
+    /// this server as their OpenID Provider.
+    Clients(ClientsArgs),
+    /// Manage the id_token signing keys.
+    Keys(KeysArgs),
 }
 
 /// Where users and app sessions are kept.
@@ -233,11 +238,76 @@ pub enum UsersCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// The user's email address, given to OpenID Connect clients
+        /// (scope `email`) as verified.
+        #[arg(long)]
+        email: Option<String>,
     },
     /// List users.
     List,
     /// Remove a user and all of their app sessions.
     Remove { username: String },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClientsArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(subcommand)]
+    pub command: ClientsCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientsCommand {
+    /// Register a client; prints `{"client_id": ..., "client_secret": ...}`
+    /// (the secret is shown this once and stored hashed).
+    Add {
+        /// The site's name, shown on the app's confirm screen.
+        #[arg(long)]
+        name: String,
+        /// Where the client receives the code (repeatable). https://, or
+        /// http:// on 127.0.0.1, [::1] or localhost (any port matches).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// A client without a secret (a browser or native app): must use PKCE.
+        #[arg(long)]
+        public: bool,
+        /// How its id_tokens are signed.
+        #[arg(long, default_value = "RS256", value_parser = parse_alg)]
+        id_token_alg: qrlogin_core::oidc::IdTokenAlg,
+    },
+    /// List clients (id, kind, id_token algorithm, name, redirect URIs).
+    List,
+    /// Remove a client with its codes and refresh tokens.
+    Remove { client_id: String },
+}
+
+fn parse_alg(text: &str) -> Result<qrlogin_core::oidc::IdTokenAlg, String> {
+    qrlogin_core::oidc::IdTokenAlg::parse(text)
+        .ok_or_else(|| format!("`{text}` is not one of RS256, ES256, EdDSA"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeysArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// The server's JWT key; the id_token keys live beside it. Default:
+    /// `qrlogin-jwt.pem` beside the SQLite file (as for the server).
+    #[arg(long, env = "QRLOGIN_JWT_KEY")]
+    pub jwt_key: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Create new id_token signing keys; the old public keys stay in the
+    /// JWKS until the tokens they signed have expired. Restart the server
+    /// (every instance) to sign with the new keys.
+    Rotate,
 }
 
 /// Parses `90`, `1.5`, `1.5s` or `500ms` into a duration.

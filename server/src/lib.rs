@@ -8,7 +8,7 @@
 //!
 //! Layers, from the outside in: [`http`] (router, extractors, handlers, the
 //! one mapping of domain errors to HTTP) → services ([`tickets`],
-//! [`accounts`], [`sign_ins`], [`tokens`], [`limits`], [`streams`]), which
+//! [`accounts`], [`sign_ins`], [`oidc`], [`tokens`], [`limits`], [`streams`]), which
 //! return domain errors and follow `qrlogin-core`'s rules → persistence
 //! ([`db`] for SQL, [`store`] for tickets). Time comes from one [`Clock`].
 
@@ -18,8 +18,10 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod keys;
 pub mod limits;
 pub mod metrics;
+pub mod oidc;
 pub mod passwords;
 pub mod profile;
 mod random;
@@ -39,7 +41,10 @@ use qrlogin_core::Origin;
 use tokio_util::sync::CancellationToken;
 
 pub use clock::Clock;
-pub use config::{Command, Config, ServeArgs, UsersArgs, UsersCommand};
+pub use config::{
+    ClientsArgs, ClientsCommand, Command, Config, KeysArgs, KeysCommand, ServeArgs, UsersArgs,
+    UsersCommand,
+};
 pub use http::app;
 pub use server::{RunningServer, StartError, start};
 
@@ -82,6 +87,8 @@ pub struct AppState {
     pub accounts: accounts::Accounts,
     pub tickets: tickets::Tickets,
     pub tokens: Arc<tokens::TokenIssuer>,
+    /// The OpenID Provider's id_token keys and lifetimes.
+    pub oidc: Arc<oidc::Provider>,
     pub metrics: Arc<metrics::Metrics>,
     /// Rate limits: ticket creation, password attempts, app actions.
     pub limits: Arc<limits::Limits>,

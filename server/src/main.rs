@@ -1,5 +1,7 @@
-//! `qrlogin-server`: parse the command line, then serve or manage users.
+//! `qrlogin-server`: parse the command line, then serve or manage users,
+//! OpenID Connect clients and keys.
 
+mod clients_cli;
 mod users_cli;
 
 use anyhow::Context as _;
@@ -19,6 +21,8 @@ async fn main() -> anyhow::Result<()> {
     match Config::parse().into_command() {
         Command::Serve(args) => serve(args).await,
         Command::Users(args) => users_cli::run(args).await,
+        Command::Clients(args) => clients_cli::run(args).await,
+        Command::Keys(args) => clients_cli::keys(args),
     }
 }
 

@@ -10,3 +10,10 @@ pub fn bytes<const N: usize>() -> [u8; N] {
     getrandom::fill(&mut buf).expect("the OS random number generator failed");
     buf
 }
+
+/// A bearer value of 256 random bits, base64url (43 characters): codes,
+/// refresh tokens, client secrets.
+pub fn token() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes::<32>())
+}

@@ -16,8 +16,10 @@ use crate::accounts::{AccountError, Accounts};
 use crate::clock::Clock;
 use crate::config::ServeArgs;
 use crate::db::{Database, DatabaseTarget, DbError};
+use crate::keys::SigningKeys;
 use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
+use crate::oidc::clients::{ClientError, Registration};
 use crate::passwords::Hasher;
 use crate::store::{
     DEFAULT_RETENTION, MemoryStore, RedisSettings, RedisStore, StoreError, TicketStore,
@@ -25,7 +27,7 @@ use crate::store::{
 use crate::streams::StreamSlots;
 use crate::tickets::Tickets;
 use crate::tokens::{KeyError, TokenIssuer};
-use crate::{AppState, Settings, app};
+use crate::{AppState, Settings, app, oidc};
 
 /// How often the memory store drops old tickets.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
@@ -33,6 +35,12 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// The demo accounts seeded by `--demo`: (username, display name).
 pub const DEMO_USERS: [(&str, &str); 2] = [("alice", "Alice Example"), ("bob", "Bob Example")];
 pub const DEMO_PASSWORD: &str = "demo";
+
+/// The public OpenID Connect client seeded by `--demo`, with loopback
+/// redirect URIs (any port, RFC 8252 §7.3).
+pub const DEMO_CLIENT_ID: &str = "demo";
+pub const DEMO_CLIENT_REDIRECT_URIS: [&str; 2] =
+    ["http://127.0.0.1/callback", "http://localhost/callback"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -55,6 +63,8 @@ pub enum StartError {
     Key(#[from] KeyError),
     #[error("ticket store: {0}")]
     Store(#[from] StoreError),
+    #[error("demo client: {0}")]
+    DemoClient(#[from] ClientError),
 }
 
 /// A server running in the background (on its own tokio task).
@@ -121,10 +131,17 @@ pub async fn start_with_clock(args: &ServeArgs, clock: Clock) -> Result<RunningS
     } else {
         Vec::new()
     };
-    let key_file = key_path(args, &target);
+    let key_file = key_path(args.jwt_key.as_deref(), &target);
     let key = TokenIssuer::load_or_create_key(&key_file)?;
     warn_if_readable_by_others(&key_file);
     let tokens = TokenIssuer::new(key, public_url.to_string(), args.access_token_lifetime);
+    let oidc = oidc::Provider {
+        keys: SigningKeys::load_or_create(&key_file, args.access_token_lifetime, clock.now())?,
+        token_lifetime: args.access_token_lifetime,
+    };
+    if args.demo {
+        seed_demo_client(&db, &clock).await?;
+    }
     let allowed_origins = args
         .allowed_origins
         .iter()
@@ -183,6 +200,7 @@ pub async fn start_with_clock(args: &ServeArgs, clock: Clock) -> Result<RunningS
         accounts,
         tickets,
         tokens: Arc::new(tokens),
+        oidc: Arc::new(oidc),
         streams: StreamSlots::new(args.max_streams_per_ip, args.max_streams, metrics.clone()),
         metrics,
         limits: Arc::new(limits(args)),
@@ -269,10 +287,10 @@ fn allowed_origin(text: &str) -> Result<HeaderValue, StartError> {
 }
 
 /// `--jwt-key`, or `qrlogin-jwt.pem` beside the SQLite file / in the working directory.
-fn key_path(args: &ServeArgs, target: &DatabaseTarget) -> PathBuf {
+pub fn key_path(jwt_key: Option<&std::path::Path>, target: &DatabaseTarget) -> PathBuf {
     const FILE: &str = "qrlogin-jwt.pem";
-    if let Some(path) = &args.jwt_key {
-        return path.clone();
+    if let Some(path) = jwt_key {
+        return path.to_path_buf();
     }
     match target {
         DatabaseTarget::Sqlite(db) => db
@@ -309,7 +327,13 @@ async fn seed_demo(accounts: &Accounts) -> Result<Vec<String>, AccountError> {
     let mut created = Vec::new();
     for (username, display_name) in DEMO_USERS {
         match accounts
-            .add(username, display_name, DEMO_PASSWORD.into(), None)
+            .add(
+                username,
+                display_name,
+                DEMO_PASSWORD.into(),
+                None,
+                Some(format!("{username}@example.com")),
+            )
             .await
         {
             Ok(_) => created.push(username.to_string()),
@@ -318,6 +342,23 @@ async fn seed_demo(accounts: &Accounts) -> Result<Vec<String>, AccountError> {
         }
     }
     Ok(created)
+}
+
+/// Registers the public client `demo` unless it exists.
+async fn seed_demo_client(db: &Database, clock: &Clock) -> Result<(), StartError> {
+    if db.clients().get(DEMO_CLIENT_ID).await?.is_some() {
+        return Ok(());
+    }
+    let uris: Vec<String> = DEMO_CLIENT_REDIRECT_URIS.map(String::from).to_vec();
+    let registration = Registration {
+        name: "QR Login demo client",
+        redirect_uris: &uris,
+        kind: qrlogin_core::oidc::ClientKind::Public,
+        id_token_alg: qrlogin_core::oidc::IdTokenAlg::RS256,
+        id: Some(DEMO_CLIENT_ID),
+    };
+    oidc::clients::register(db, clock, registration).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,24 +1,29 @@
 //! The sign-in use cases that span services: scan, confirm (and record who
-//! confirmed), the page's exchange (consume, look up the user, sign, record),
+//! confirmed), the page's exchange (consume, look up the user, sign, record;
+//! or for an OpenID Connect authorization, record the grant and mint a code),
 //! "Was this you? — No", and checking a web token the exchange handed out.
 //! The rules they follow are `qrlogin-core`'s ([`ConfirmOutcome`],
 //! [`RevokeStep`]); the HTTP layer only maps their results.
 
 use std::net::IpAddr;
 
+use qrlogin_core::oidc::{AuthorizationBinding, AuthorizationRedirect};
 use qrlogin_core::{
-    Event, ExchangeResponse, RevokeOutcome, RevokeStep, RevokedToken, ScanResponse, SignInRecord,
-    SiteInfo, TicketId, TicketState, TicketStatus, TransitionError, UserId, UserProfile,
+    Event, ExchangeResponse, RevokeOutcome, RevokeStep, RevokedToken, ScanResponse, SecretHash,
+    SignInRecord, SiteInfo, Ticket, TicketId, TicketState, TicketStatus, TransitionError, UserId,
+    UserProfile,
 };
 
 use crate::AppState;
 use crate::accounts::{self, AccountError};
+use crate::db::grants::{GrantRef, NewCode};
 use crate::db::sign_ins::IssuedTokenRecord;
 use crate::db::{AppSession, DbError};
-use crate::profile;
+use crate::oidc::{CODE_LIFETIME, REFRESH_TOKEN_LIFETIME, authorize};
 use crate::requester::same_network;
 use crate::tickets::{PageAccess, TicketError};
 use crate::tokens::{TokenError, VerifiedToken};
+use crate::{profile, random};
 
 /// How many times a revoke looks at the ticket again when the page moved
 /// it on in between (each round means the page made progress).
@@ -69,19 +74,40 @@ pub async fn scan(
     accounts::require_qr_login(session)?;
     let user = profile::ticket_user(&session.user);
     let ticket = state.tickets.apply(id, Event::Scan { user }).await?;
-    let settings = &state.settings;
     Ok(ScanResponse {
         status: ticket.status(),
-        site: SiteInfo {
-            name: settings.site_name.clone(),
-            origin: settings.audience(ticket.site_origin.as_deref()),
-        },
+        site: site_of(state, &ticket),
         scanner_ip,
         same_network: same_network(ticket.requester.ip, scanner_ip),
         verification_choices: ticket.verification_choices(),
         requester: ticket.requester,
         expires_at: ticket.expires_at,
     })
+}
+
+/// Who is asking, as the app shows it: for an OpenID Connect sign-in the
+/// client's registered name and the origin of its redirect URI; else this
+/// server's site name and the origin of the page that made the code.
+fn site_of(state: &AppState, ticket: &Ticket) -> SiteInfo {
+    match ticket.purpose.authorization() {
+        Some(binding) => SiteInfo {
+            name: binding.client_name.clone(),
+            origin: origin_of(&binding.redirect_uri),
+        },
+        None => SiteInfo {
+            name: state.settings.site_name.clone(),
+            origin: state.settings.audience(ticket.site_origin.as_deref()),
+        },
+    }
+}
+
+/// `scheme://host[:port]` of an absolute URL.
+fn origin_of(url: &str) -> String {
+    let rest_at = url.find("://").map_or(0, |i| i + 3);
+    let end = url[rest_at..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| rest_at + i);
+    url[..end].to_string()
 }
 
 /// The scanning user tapped Confirm (with the number they picked, under
@@ -113,9 +139,13 @@ pub async fn confirm(
 /// The page trades its confirmed ticket for an access token, exactly once —
 /// if the app session that confirmed is still signed in, and unless the user
 /// said "Was this you? — No" before the token left.
-pub async fn exchange(state: &AppState, access: &PageAccess) -> SignInResult<ExchangeResponse> {
+pub async fn exchange(state: &AppState, access: &PageAccess) -> SignInResult<Exchanged> {
     let records = state.db.sign_ins();
     let current = state.tickets.load_for_page(access).await?;
+    if let Some(binding) = current.purpose.authorization() {
+        let redirect_to = finish(state, access, binding).await?;
+        return Ok(Exchanged::Redirect(AuthorizationRedirect { redirect_to }));
+    }
     if let TicketState::Confirmed { user } = &current.state {
         if records.confirming_session_live(&access.id).await? != Some(true) {
             let cancel = Event::Cancel {
@@ -140,6 +170,7 @@ pub async fn exchange(state: &AppState, access: &PageAccess) -> SignInResult<Exc
     let record = IssuedTokenRecord {
         id: &token.jti,
         expires_at: token.expires_at,
+        client: None,
     };
     records
         .record_exchange(&access.id, &user.id, &ticket.requester, record, now)
@@ -149,12 +180,106 @@ pub async fn exchange(state: &AppState, access: &PageAccess) -> SignInResult<Exc
     if records.is_ticket_revoked(&access.id).await? {
         return Err(SignInError::Declined);
     }
-    Ok(ExchangeResponse {
+    Ok(Exchanged::Token(ExchangeResponse {
         access_token: token.jwt,
         token_type: "Bearer".into(),
         expires_in: token.expires_in,
         user: profile,
-    })
+    }))
+}
+
+/// What the page's exchange hands out.
+#[derive(Debug)]
+pub enum Exchanged {
+    /// The SDK's sign-in: an access token.
+    Token(ExchangeResponse),
+    /// A ticket bound to an OpenID Connect authorization request: where to
+    /// send the browser (the client's redirect URI with the code, or with
+    /// `access_denied`).
+    Redirect(AuthorizationRedirect),
+}
+
+/// The page that holds the poll secret of a ticket bound to an
+/// authorization request finishes it: a confirmed ticket is consumed (once)
+/// and becomes a code in the redirect; a cancelled or expired one becomes
+/// `access_denied`. The confirming app session must still be live, as for
+/// the SDK's exchange.
+async fn finish(
+    state: &AppState,
+    access: &PageAccess,
+    binding: &AuthorizationBinding,
+) -> SignInResult<String> {
+    let current = state.tickets.load_for_page(access).await?;
+    if matches!(
+        current.state,
+        TicketState::Cancelled { .. } | TicketState::Expired
+    ) {
+        return Ok(authorize::denied_redirect(state, binding));
+    }
+    let records = state.db.sign_ins();
+    if records.confirming_session_live(&access.id).await? == Some(false) {
+        if let TicketState::Confirmed { user } = &current.state {
+            let cancel = Event::Cancel {
+                user: user.id.clone(),
+            };
+            state.tickets.apply_for_page(access, cancel).await?;
+        }
+        return Err(SignInError::ConfirmingSessionEnded);
+    }
+    let (user, ticket) = match state.tickets.exchange(access).await {
+        Ok(done) => done,
+        Err(TicketError::Transition(TransitionError::Expired)) => {
+            return Ok(authorize::denied_redirect(state, binding));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let now = state.clock.now();
+    let code = random::token();
+    let grant = GrantRef {
+        ticket_id: ticket.id.to_string(),
+        client_id: binding.client_id.clone(),
+        user_id: user.id.0.clone(),
+        auth_time: now,
+    };
+    // The grant (the sign-in the user sees and can revoke) is recorded
+    // before the code leaves; it lives as long as its longest token can.
+    let lifetime = if binding.scope.contains("offline_access") {
+        REFRESH_TOKEN_LIFETIME
+    } else {
+        state.oidc.token_lifetime + CODE_LIFETIME
+    };
+    let grant_id = format!("grant:{}", ticket.id);
+    let record = IssuedTokenRecord {
+        id: &grant_id,
+        expires_at: now + lifetime,
+        client: Some((&binding.client_id, &binding.client_name)),
+    };
+    records
+        .record_exchange(&ticket.id, &user.id, &ticket.requester, record, now)
+        .await?;
+    state
+        .db
+        .grants()
+        .insert_code(NewCode {
+            hash: &SecretHash::of(&code),
+            grant: &grant,
+            request: binding,
+            expires_at: now + CODE_LIFETIME,
+        })
+        .await?;
+    if records.is_ticket_revoked(&ticket.id).await? {
+        return Err(SignInError::Declined);
+    }
+    let issuer = state.settings.public_url.to_string();
+    let mut params = vec![("code", code.as_str())];
+    if let Some(s) = &binding.state {
+        params.push(("state", s));
+    }
+    params.push(("iss", &issuer));
+    Ok(qrlogin_core::oidc::with_query(
+        &binding.redirect_uri,
+        &params,
+    ))
 }
 
 /// The user's exchanged sign-ins, newest first.
@@ -243,4 +368,22 @@ pub async fn web_user(state: &AppState, token: &VerifiedToken) -> SignInResult<U
 /// Revoked web tokens that have not expired yet.
 pub async fn revoked_tokens(state: &AppState) -> SignInResult<Vec<RevokedToken>> {
     Ok(state.db.sign_ins().revoked(state.clock.now()).await?)
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::origin_of;
+
+    #[test]
+    fn origins_of_redirect_uris() {
+        assert_eq!(
+            origin_of("https://app.example/cb?x=1"),
+            "https://app.example"
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:5173/callback"),
+            "http://127.0.0.1:5173"
+        );
+        assert_eq!(origin_of("https://app.example"), "https://app.example");
+    }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::Stream;
+use qrlogin_core::oidc::AuthorizationBinding;
 use qrlogin_core::{
     ConfirmOutcome, CreateTicketResponse, Event, Lifetimes, LoginQr, Origin, PollSecret,
     RequesterInfo, StatusView, Ticket, TicketId, TicketUser, TransitionError, UserId, Verification,
@@ -117,6 +118,7 @@ impl Tickets {
         &self,
         requester: RequesterInfo,
         site_origin: Option<String>,
+        authorization: Option<AuthorizationBinding>,
     ) -> TicketResult<CreateTicketResponse> {
         let poll_secret = PollSecret::from_random_bytes(random::bytes());
         let ticket = loop {
@@ -133,6 +135,9 @@ impl Tickets {
             }
             if let Some(origin) = &site_origin {
                 ticket = ticket.with_site_origin(origin.clone());
+            }
+            if let Some(binding) = &authorization {
+                ticket = ticket.with_authorization(binding.clone());
             }
             match self.store.insert(&ticket).await {
                 Ok(()) => break ticket,
@@ -376,7 +381,7 @@ mod tests {
             os: "Unknown OS".into(),
             created_at: tickets.clock.now(),
         };
-        let created = tickets.create(requester, None).await.unwrap();
+        let created = tickets.create(requester, None, None).await.unwrap();
         PageAccess {
             id: created.id,
             secret: created.poll_secret.expose().to_string(),

@@ -30,8 +30,10 @@ pub enum KeyError {
         path: String,
         source: std::io::Error,
     },
-    #[error("the JWT key {path} is not an Ed25519 PKCS#8 PEM key")]
+    #[error("the key {path} is not a PKCS#8 PEM key of its algorithm")]
     Format { path: String },
+    #[error("cannot sign a token with the id_token key")]
+    Sign,
 }
 
 #[derive(Clone)]
@@ -94,6 +96,17 @@ pub struct VerifiedToken {
     pub audience: String,
     pub jti: String,
     pub expires_at: OffsetDateTime,
+    /// Set on an OpenID Connect access token: its client and grant.
+    pub grant: Option<GrantClaims>,
+}
+
+/// What an OpenID Connect access token says about its grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantClaims {
+    pub client_id: String,
+    /// The grant's id: the ticket id of the sign-in.
+    pub sid: String,
+    pub scope: String,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +125,9 @@ struct Claims {
     exp: i64,
     nbf: Option<i64>,
     jti: String,
+    client_id: Option<String>,
+    sid: Option<String>,
+    scope: Option<String>,
 }
 
 impl TokenIssuer {
@@ -159,27 +175,54 @@ impl TokenIssuer {
 
     /// Signs an access token for `user`, for the site `audience` (an origin).
     pub fn issue(&self, user: &UserProfile, audience: &str, now: OffsetDateTime) -> IssuedToken {
+        self.sign_access_token(now, |claims| {
+            claims.insert("sub".into(), json!(user.id));
+            claims.insert("aud".into(), json!(audience));
+            claims.insert("name".into(), json!(user.display_name));
+            claims.insert("preferred_username".into(), json!(user.username));
+            claims.insert("picture".into(), json!(user.avatar_url));
+        })
+    }
+
+    /// Signs an OpenID Connect access token of `subject` for the client and
+    /// grant in `grant` (userinfo accepts it while the grant lives).
+    pub fn issue_for_client(
+        &self,
+        subject: &str,
+        grant: &GrantClaims,
+        now: OffsetDateTime,
+    ) -> IssuedToken {
+        self.sign_access_token(now, |claims| {
+            claims.insert("sub".into(), json!(subject));
+            claims.insert("aud".into(), json!(grant.client_id));
+            claims.insert("client_id".into(), json!(grant.client_id));
+            claims.insert("sid".into(), json!(grant.sid));
+            claims.insert("scope".into(), json!(grant.scope));
+        })
+    }
+
+    /// Signs the common claims (iss, iat, nbf, exp, jti) plus those `more` adds.
+    fn sign_access_token(
+        &self,
+        now: OffsetDateTime,
+        more: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+    ) -> IssuedToken {
         let iat = now.unix_timestamp();
         let expires_in = self.lifetime.as_secs().max(1);
         let exp = iat.saturating_add_unsigned(expires_in);
         let jti = URL_SAFE_NO_PAD.encode(random::bytes::<16>());
         let header = json!({"alg": "EdDSA", "typ": "JWT", "kid": self.kid});
-        let claims = json!({
-            "iss": self.issuer,
-            "sub": user.id,
-            "aud": audience,
-            "iat": iat,
-            "nbf": iat,
-            "exp": exp,
-            "jti": jti,
-            "name": user.display_name,
-            "preferred_username": user.username,
-            "picture": user.avatar_url,
-        });
+        let mut claims = serde_json::Map::new();
+        claims.insert("iss".into(), json!(self.issuer));
+        claims.insert("iat".into(), json!(iat));
+        claims.insert("nbf".into(), json!(iat));
+        claims.insert("exp".into(), json!(exp));
+        claims.insert("jti".into(), json!(jti));
+        more(&mut claims);
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
+            URL_SAFE_NO_PAD.encode(serde_json::Value::Object(claims).to_string())
         );
         let signature = self.key.sign(signing_input.as_bytes());
         IssuedToken {
@@ -245,6 +288,14 @@ impl TokenIssuer {
             jti: claims.jti,
             expires_at: OffsetDateTime::from_unix_timestamp(claims.exp)
                 .map_err(|_| TokenError::Malformed)?,
+            grant: match (claims.client_id, claims.sid) {
+                (Some(client_id), Some(sid)) => Some(GrantClaims {
+                    client_id,
+                    sid,
+                    scope: claims.scope.unwrap_or_default(),
+                }),
+                _ => None,
+            },
         })
     }
 
@@ -276,7 +327,7 @@ fn thumbprint(key: &SigningKey) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }

@@ -22,11 +22,12 @@ pub async fn run(args: UsersArgs) -> anyhow::Result<()> {
             display_name,
             avatar_url,
             password_stdin,
+            email,
         } => {
             let password = read_password(password_stdin)?;
             let display_name = display_name.unwrap_or_else(|| username.clone());
             let user = users
-                .add(&username, &display_name, password, avatar_url)
+                .add(&username, &display_name, password, avatar_url, email)
                 .await
                 .with_context(|| format!("adding user `{username}`"))?;
             println!(

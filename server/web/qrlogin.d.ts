@@ -79,6 +79,15 @@ export interface StartOptions {
   longPollWaitSecs?: number;
   /** Add the widget's stylesheet: true (the server's /static/qrlogin.css), false, or a URL. Default true. */
   styles?: boolean | string;
+  /**
+   * The query string of an OpenID Connect authorization request (what the
+   * server's own authorization page passes): the codes serve that request, and
+   * after the confirm `onRedirect` gets the client's redirect URI with the code
+   * instead of `onConfirmed` getting a token.
+   */
+  authorization?: string;
+  /** With `authorization`: where to send the browser once confirmed. */
+  onRedirect?: (url: string) => void;
 }
 
 export interface MeOptions {

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 
 use qrlogin_client::ErrorKind;
 use qrlogin_core::{
-    AccountSettings, ApiError, AppSessionInfo, CancelReason, ConfirmRequest, CreateTicketResponse,
-    ErrorCode, ExchangeResponse, PublicUser, RequesterInfo, RevocationList, RevokeOutcome,
-    RevokeResponse, RevokedToken, ScanResponse, SessionList, SignInList, SignInRecord,
-    SignInRequest, SignInResponse, SignInStatus, SiteInfo, StatusResponse, StatusView,
-    TicketStatus, UserProfile,
+    AccountSettings, ApiError, AppSessionInfo, CancelReason, ConfirmRequest, CreateTicketRequest,
+    CreateTicketResponse, ErrorCode, ExchangeResponse, PublicUser, RequesterInfo, RevocationList,
+    RevokeOutcome, RevokeResponse, RevokedToken, ScanResponse, SessionList, SignInList,
+    SignInRecord, SignInRequest, SignInResponse, SignInStatus, SiteInfo, StatusResponse,
+    StatusView, TicketStatus, UserProfile,
 };
 use ts_rs::{Config, TS};
 
@@ -63,6 +63,7 @@ fn web_types() -> String {
         .add::<TicketStatus>()
         .add::<PublicUser>()
         .add::<UserProfile>()
+        .add::<CreateTicketRequest>()
         .add::<CreateTicketResponse>()
         .add::<StatusView>()
         .add::<CancelReason>()

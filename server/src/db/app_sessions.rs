@@ -64,7 +64,7 @@ impl<'p> AppSessions<'p> {
     ) -> Result<Option<AppSession>, DbError> {
         let row = sqlx::query(
             "SELECT s.id AS session_id, s.device_name, u.id, u.username, u.display_name,
-                    u.avatar_url,
+                    u.avatar_url, u.email,
                     -- sqlx's Any driver reads no SQLite BOOLEAN: answer 0/1 on both.
                     CASE WHEN u.qr_login_enabled THEN 1 ELSE 0 END AS qr_login_enabled
              FROM app_sessions s JOIN users u ON u.id = s.user_id

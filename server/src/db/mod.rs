@@ -2,10 +2,13 @@
 //! `postgres://` URL; one set of portable queries and migrations).
 //!
 //! [`Database`] holds the one pool; each table owner is a small view over it
-//! ([`Database::users`], [`Database::app_sessions`], [`Database::sign_ins`]).
+//! ([`Database::users`], [`Database::app_sessions`], [`Database::sign_ins`],
+//! [`Database::clients`], [`Database::grants`]).
 //! Nothing here knows about HTTP, passwords or presentation: rows in, rows out.
 
 pub mod app_sessions;
+pub mod clients;
+pub mod grants;
 pub mod sign_ins;
 pub mod users;
 
@@ -18,6 +21,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use time::OffsetDateTime;
 
 pub use app_sessions::{AppSession, AppSessions};
+pub use clients::Clients;
+pub use grants::Grants;
 pub use sign_ins::SignIns;
 pub use users::Users;
 
@@ -146,6 +151,16 @@ impl Database {
 
     pub fn sign_ins(&self) -> SignIns<'_> {
         SignIns::new(&self.pool)
+    }
+
+    /// OpenID Connect clients.
+    pub fn clients(&self) -> Clients<'_> {
+        Clients::new(&self.pool)
+    }
+
+    /// OpenID Connect authorization codes and refresh tokens.
+    pub fn grants(&self) -> Grants<'_> {
+        Grants::new(&self.pool)
     }
 
     /// The pool itself, for table owners added beside these.

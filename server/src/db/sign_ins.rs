@@ -20,9 +20,11 @@ const UNKNOWN_DEVICE: &str = "unknown device";
 
 /// The web token handed out for a sign-in, as recorded.
 pub struct IssuedTokenRecord<'a> {
-    /// The token's `jti`.
+    /// The token's `jti` (for an OpenID Connect grant: the grant's own id).
     pub id: &'a str,
     pub expires_at: OffsetDateTime,
+    /// The OpenID Connect client the sign-in was for, if one: (id, name).
+    pub client: Option<(&'a str, &'a str)>,
 }
 
 pub struct SignIns<'p> {
@@ -77,11 +79,12 @@ impl<'p> SignIns<'p> {
         sqlx::query(
             "INSERT INTO sign_ins (ticket_id, user_id, requester_ip, requester_user_agent,
                  requester_browser, requester_os, requested_at, signed_in_at, token_id,
-                 token_expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 token_expires_at, client_id, client_name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (ticket_id) DO UPDATE
                  SET signed_in_at = excluded.signed_in_at, token_id = excluded.token_id,
-                     token_expires_at = excluded.token_expires_at
+                     token_expires_at = excluded.token_expires_at,
+                     client_id = excluded.client_id, client_name = excluded.client_name
                  WHERE sign_ins.signed_in_at IS NULL AND sign_ins.user_id = excluded.user_id",
         )
         .bind(ticket.to_string())
@@ -94,6 +97,8 @@ impl<'p> SignIns<'p> {
         .bind(now.unix_timestamp())
         .bind(token.id)
         .bind(token.expires_at.unix_timestamp())
+        .bind(token.client.map(|(id, _)| id))
+        .bind(token.client.map(|(_, name)| name))
         .execute(self.pool)
         .await?;
         Ok(())
@@ -149,7 +154,8 @@ impl<'p> SignIns<'p> {
     pub async fn list(&self, user: &UserId) -> Result<Vec<SignInRecord>, DbError> {
         let rows = sqlx::query(
             "SELECT ticket_id, device_name, requester_ip, requester_user_agent, requester_browser,
-                    requester_os, requested_at, signed_in_at, token_expires_at, revoked_at
+                    requester_os, requested_at, signed_in_at, token_expires_at, revoked_at,
+                    client_name
              FROM sign_ins WHERE user_id = $1 AND signed_in_at IS NOT NULL
              ORDER BY signed_in_at DESC, requested_at DESC, ticket_id
              LIMIT $2",
@@ -211,6 +217,54 @@ impl<'p> SignIns<'p> {
         Ok(earlier.is_some())
     }
 
+    /// Whether the OpenID Connect grant of `ticket` (its sign-in) exists for
+    /// `client` and has not been revoked.
+    pub async fn grant_live(&self, ticket: &str, client: &str) -> Result<bool, DbError> {
+        let row = sqlx::query(
+            "SELECT ticket_id FROM sign_ins
+             WHERE ticket_id = $1 AND client_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(ticket)
+        .bind(client)
+        .fetch_optional(self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Revokes the grant of `ticket` whoever asks (a replayed code, a reused
+    /// refresh token, the client's own revocation): its refresh and access
+    /// tokens stop working.
+    pub async fn revoke_grant(&self, ticket: &str, now: OffsetDateTime) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE sign_ins SET revoked_at = $1 WHERE ticket_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now.unix_timestamp())
+        .bind(ticket)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts one token (`jti`, valid until `expires_at`) on the revocation
+    /// list (RFC 7009 revocation of an access token).
+    pub async fn revoke_token(
+        &self,
+        jti: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO token_revocations (token_id, token_expires_at, revoked_at)
+             VALUES ($1, $2, $3) ON CONFLICT (token_id) DO NOTHING",
+        )
+        .bind(jti)
+        .bind(expires_at.unix_timestamp())
+        .bind(now.unix_timestamp())
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// True when the web token `jti` was revoked.
     pub async fn is_revoked(&self, jti: &str) -> Result<bool, DbError> {
         let row = sqlx::query(
@@ -267,5 +321,6 @@ fn record_from_row(row: &sqlx::any::AnyRow) -> Result<SignInRecord, DbError> {
         signed_in_at: from_secs(row.try_get("signed_in_at")?)?,
         expires_at: from_secs(row.try_get("token_expires_at")?)?,
         revoked_at: revoked_at.map(from_secs).transpose()?,
+        client_name: row.try_get("client_name")?,
     })
 }

@@ -14,6 +14,8 @@ pub struct User {
     pub display_name: String,
     /// The user's own picture, if set.
     pub avatar_url: Option<String>,
+    /// Set by the operator (`users add --email`): what OpenID clients get.
+    pub email: Option<String>,
 }
 
 /// A new row for [`Users::insert`]; the caller has validated and hashed.
@@ -22,6 +24,7 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub avatar_url: Option<&'a str>,
+    pub email: Option<&'a str>,
     pub password_hash: &'a str,
     pub created_at: OffsetDateTime,
 }
@@ -45,8 +48,8 @@ impl<'p> Users<'p> {
 
     pub async fn insert(&self, user: NewUser<'_>) -> Result<Inserted, DbError> {
         let result = sqlx::query(
-            "INSERT INTO users (id, username, display_name, avatar_url, password_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO users (id, username, display_name, avatar_url, password_hash, created_at, email)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&user.id.0)
         .bind(user.username)
@@ -54,6 +57,7 @@ impl<'p> Users<'p> {
         .bind(user.avatar_url)
         .bind(user.password_hash)
         .bind(to_secs(user.created_at))
+        .bind(user.email)
         .execute(self.pool)
         .await;
         match result {
@@ -65,7 +69,7 @@ impl<'p> Users<'p> {
 
     pub async fn list(&self) -> Result<Vec<User>, DbError> {
         let rows = sqlx::query(
-            "SELECT id, username, display_name, avatar_url FROM users ORDER BY username",
+            "SELECT id, username, display_name, avatar_url, email FROM users ORDER BY username",
         )
         .fetch_all(self.pool)
         .await?;
@@ -73,11 +77,12 @@ impl<'p> Users<'p> {
     }
 
     pub async fn get(&self, id: &UserId) -> Result<Option<User>, DbError> {
-        let row =
-            sqlx::query("SELECT id, username, display_name, avatar_url FROM users WHERE id = $1")
-                .bind(&id.0)
-                .fetch_optional(self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, username, display_name, avatar_url, email FROM users WHERE id = $1",
+        )
+        .bind(&id.0)
+        .fetch_optional(self.pool)
+        .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -87,7 +92,7 @@ impl<'p> Users<'p> {
         username: &str,
     ) -> Result<Option<(User, String)>, DbError> {
         let row = sqlx::query(
-            "SELECT id, username, display_name, avatar_url, password_hash FROM users WHERE username = $1",
+            "SELECT id, username, display_name, avatar_url, email, password_hash FROM users WHERE username = $1",
         )
         .bind(username)
         .fetch_optional(self.pool)
@@ -113,6 +118,8 @@ impl<'p> Users<'p> {
         .execute(&mut *tx)
         .await?;
         for statement in [
+            "DELETE FROM oauth_refresh_tokens WHERE user_id = $1",
+            "DELETE FROM oauth_codes WHERE user_id = $1",
             "DELETE FROM sign_ins WHERE user_id = $1",
             "DELETE FROM app_sessions WHERE user_id = $1",
             "DELETE FROM users WHERE id = $1",
@@ -134,7 +141,7 @@ impl<'p> Users<'p> {
     }
 }
 
-/// A `users` row (columns id, username, display_name, avatar_url), also as
+/// A `users` row (columns id, username, display_name, avatar_url, email), also as
 /// part of a join.
 pub(super) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, DbError> {
     Ok(User {
@@ -142,5 +149,6 @@ pub(super) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, DbError> {
         username: row.try_get("username")?,
         display_name: row.try_get("display_name")?,
         avatar_url: row.try_get("avatar_url")?,
+        email: row.try_get("email")?,
     })
 }

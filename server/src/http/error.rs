@@ -9,11 +9,13 @@ use axum::Json;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use qrlogin_core::oidc::OAuthErrorCode;
 use qrlogin_core::{ApiError, ErrorCode, TransitionError};
 
 use crate::accounts::AccountError;
 use crate::db::DbError;
 use crate::limits::Refused;
+use crate::oidc::OAuthFailure;
 use crate::passwords::PasswordError;
 use crate::sign_ins::SignInError;
 use crate::store::StoreError;
@@ -184,6 +186,64 @@ impl From<SignInError> for AppError {
                 Self::new(ErrorCode::Cancelled, message)
             }
         }
+    }
+}
+
+/// An OAuth failure on the API of this server (not an OAuth endpoint):
+/// a refused request is 400 `invalid_request`.
+impl From<OAuthFailure> for AppError {
+    fn from(e: OAuthFailure) -> Self {
+        match e {
+            OAuthFailure::Refused { description, .. } => Self::invalid_request(description),
+            OAuthFailure::Db(db) => db.into(),
+            OAuthFailure::Ticket(t) => t.into(),
+            OAuthFailure::Account(a) => a.into(),
+            OAuthFailure::Key(k) => Self::internal(k),
+        }
+    }
+}
+
+/// An OAuth endpoint's error answer: RFC 6749 §5.2's `{error,
+/// error_description}`, 400 (401 with `WWW-Authenticate` for a client that
+/// failed to authenticate or a bad bearer token), never cached.
+#[derive(Debug)]
+pub struct OAuthErrorResponse(pub OAuthFailure);
+
+impl From<OAuthFailure> for OAuthErrorResponse {
+    fn from(e: OAuthFailure) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for OAuthErrorResponse {
+    fn into_response(self) -> Response {
+        let body = self.0.body();
+        let (status, challenge) = match body.error {
+            OAuthErrorCode::InvalidClient => (
+                StatusCode::UNAUTHORIZED,
+                Some(r#"Basic realm="qrlogin""#.to_string()),
+            ),
+            OAuthErrorCode::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                Some(r#"Bearer error="invalid_token""#.to_string()),
+            ),
+            OAuthErrorCode::ServerError => {
+                tracing::error!(cause = %self.0, "OAuth request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+            OAuthErrorCode::TemporarilyUnavailable => (StatusCode::SERVICE_UNAVAILABLE, None),
+            _ => (StatusCode::BAD_REQUEST, None),
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            axum::http::header::PRAGMA,
+            HeaderValue::from_static("no-cache"),
+        );
+        if let Some(challenge) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(axum::http::header::WWW_AUTHENTICATE, challenge);
+        }
+        response
     }
 }
 

@@ -10,7 +10,7 @@ pub mod extract;
 pub mod openapi;
 pub mod routes;
 
-use routes::{account, app, ops, pages, web, web_token};
+use routes::{account, app, oidc, ops, pages, web, web_token};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -76,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sdk/qrlogin.d.ts", get(pages::sdk_types))
         .route("/sdk/qrlogin/{file}", get(pages::sdk_module))
         .route("/q/{id}", get(pages::qr_landing))
+        .merge(oidc_routes())
         .route("/static/{*path}", get(pages::asset))
         .fallback(|| async { AppError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
@@ -97,6 +98,23 @@ pub fn app(state: AppState) -> Router {
         .layer(set_header(header::CACHE_CONTROL, "no-store"))
         .layer(tower::util::option_layer(hsts))
         .layer(TraceLayer::new_for_http())
+}
+
+/// The OpenID Provider's endpoints (specified by their RFCs and the
+/// discovery document, not by the OpenAPI document).
+fn oidc_routes() -> Router<AppState> {
+    use qrlogin_core::oidc::paths;
+    Router::new()
+        .route(paths::DISCOVERY, get(oidc::discovery))
+        .route(
+            paths::AUTHORIZE,
+            get(oidc::authorize).post(oidc::authorize_form),
+        )
+        .route("/oauth2/authorize/cancel", get(oidc::cancel))
+        .route(paths::TOKEN, axum::routing::post(oidc::token))
+        .route(paths::USERINFO, get(oidc::userinfo).post(oidc::userinfo))
+        .route(paths::REVOKE, axum::routing::post(oidc::revoke))
+        .route_layer(middleware::from_fn(request_timeout))
 }
 
 /// The JSON API, documented by utoipa from the handlers' annotations.

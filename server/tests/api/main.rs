@@ -12,6 +12,7 @@ mod flow;
 mod malformed;
 mod network;
 mod number_matching;
+mod oidc;
 mod ops;
 mod races;
 mod rate_limit;

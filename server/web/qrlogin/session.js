@@ -174,7 +174,7 @@ export class QRLoginSession {
 
   /** @returns {Promise<Ticket>} */
   async #createTicket() {
-    const body = await this.#api.createTicket(this.#session.signal);
+    const body = await this.#api.createTicket(this.#session.signal, this.#options.authorization);
     return ticketFrom(body, this.#clock.now(), linkedController(this.#session.signal));
   }
 
@@ -310,6 +310,13 @@ export class QRLoginSession {
     ticket.controller.abort();
     this.#finished = true;
     this.#shutDown();
+    const redirect = /** @type {{redirect_to?: unknown}} */ (/** @type {unknown} */ (result)).redirect_to;
+    if (typeof redirect === "string") {
+      // An OpenID Connect sign-in: the browser goes back to the client with its code.
+      this.#setState("signed_in", { user: ticket.user });
+      this.#options.onRedirect?.(redirect);
+      return;
+    }
     this.#setState("signed_in", { user: result.user });
     this.#options.onConfirmed?.(result);
     this.#resolve(result);

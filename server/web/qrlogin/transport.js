@@ -142,12 +142,14 @@ export class Api {
 
   /**
    * @param {AbortSignal} signal
+   * @param {string} [authorization] The query of an OpenID Connect authorization request the code serves.
    * @returns {Promise<CreateTicketResponse>}
    */
-  createTicket(signal) {
+  createTicket(signal, authorization) {
     // A JSON body makes a cross-origin call preflighted: a page on an origin the
     // server does not allow is refused before any ticket is made for it.
-    return this.json("POST", "/api/v1/qr", { signal, headers: { "Content-Type": "application/json" }, body: "{}" });
+    const body = JSON.stringify(authorization ? { authorization } : {});
+    return this.json("POST", "/api/v1/qr", { signal, headers: { "Content-Type": "application/json" }, body });
   }
 
   /**

@@ -20,7 +20,17 @@ export type UserProfile = { id: string, username: string, display_name: string, 
 
 /**
  * `POST /api/v1/qr` → 201.
+ * `POST /api/v1/qr`'s optional body.
  */
+export type CreateTicketRequest = {
+/**
+ * The query string of an OpenID Connect authorization request
+ * (`client_id=...&redirect_uri=...`, as the hosted authorization page
+ * received it): the ticket then serves that request, and its exchange
+ * answers with the redirect to the client.
+ */
+authorization?: string, };
+
 export type CreateTicketResponse = { id: string, poll_secret: string,
 /**
  * The text in the QR code: `https://<origin>/q/<id>`.

@@ -31,9 +31,6 @@ browser: string,
  */
 os: string, created_at: string, };
 
-/**
- * `POST /api/v1/qr` → 201.
- */
 export type CreateTicketResponse = { id: string, poll_secret: string,
 /**
  * The text in the QR code: `https://<origin>/q/<id>`.
@@ -189,7 +186,12 @@ expires_at: string,
 /**
  * Set once the user signed this browser out.
  */
-revoked_at: string | null, };
+revoked_at: string | null,
+/**
+ * The OpenID Connect client (the site's registered name) the sign-in
+ * was for; absent for a sign-in through the SDK.
+ */
+client_name?: string, };
 
 /**
  * Whether a QR sign-in's browser is still signed in ([`SignInRecord::status_at`]).

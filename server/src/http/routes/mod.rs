@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod app;
+pub mod oidc;
 pub mod ops;
 pub mod pages;
 pub mod web;

@@ -49,13 +49,23 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// The public keys that verify access tokens (JWK Set, Ed25519).
+/// The public keys that verify access tokens (Ed25519) and id_tokens
+/// (RSA, P-256, Ed25519; current and retired): a JWK Set, readable from any
+/// origin.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "ops",
     responses((status = 200, description = "JWK Set")))]
 pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    let mut keys = state.tokens.jwks()["keys"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    keys.extend(state.oidc.keys.jwks());
     (
-        [(CACHE_CONTROL, "public, max-age=300")],
-        ApiJson(state.tokens.jwks()),
+        [
+            (CACHE_CONTROL, "public, max-age=300"),
+            (axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        ApiJson(serde_json::json!({ "keys": keys })),
     )
 }
 

@@ -44,6 +44,42 @@ fn file(status: StatusCode, name: &str) -> Response {
     }
 }
 
+/// An HTML page of `server/web/` with each `{{name}}` replaced by its value,
+/// HTML-escaped.
+pub fn template(status: StatusCode, name: &str, values: &[(&str, &str)]) -> Response {
+    let Some(text) = WEB.get_file(name).and_then(|f| f.contents_utf8()) else {
+        return AppError::not_found(format!("{name} is not part of this build")).into_response();
+    };
+    let mut page = text.to_string();
+    for (key, value) in values {
+        page = page.replace(&format!("{{{{{key}}}}}"), &escape_html(value));
+    }
+    (
+        status,
+        [
+            (CONTENT_TYPE, content_type(name)),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `/`: the hosted demo login page.
 pub async fn index() -> Response {
     file(StatusCode::OK, "index.html")
@@ -104,7 +140,17 @@ mod tests {
     }
 
     #[test]
+    fn templates_escape_their_values() {
+        assert_eq!(
+            escape_html(r#"<b>"Tom" & 'Jerry'</b>"#),
+            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        );
+    }
+
+    #[test]
     fn the_page_and_sdk_are_embedded() {
+        assert!(WEB.get_file("authorize.html").is_some());
+        assert!(WEB.get_file("oauth-error.html").is_some());
         assert!(WEB.get_file("index.html").is_some());
         assert!(WEB.get_file("q.html").is_some());
         assert!(WEB.get_file("qrlogin.js").is_some());

@@ -7,30 +7,48 @@ use std::time::Duration;
 
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, ApiQuery, PageAuth};
+use crate::oidc::authorize;
 use crate::requester::{client_ip, requester_info};
+use crate::sign_ins::Exchanged;
 use crate::{AppState, sign_ins};
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::StreamExt as _;
+use qrlogin_core::oidc::AuthorizationRedirect;
 use qrlogin_core::{
-    ApiError, CreateTicketResponse, Event, ExchangeResponse, StatusQuery, StatusView,
+    ApiError, CreateTicketRequest, CreateTicketResponse, Event, ExchangeResponse, StatusQuery,
+    StatusView,
 };
 
-/// Create a sign-in code (QR) for this browser.
+/// Create a sign-in code (QR) for this browser; with `{"authorization":
+/// "<query>"}` the code serves that OpenID Connect authorization request.
 #[utoipa::path(post, path = "/api/v1/qr", tag = "web",
+    request_body(content = Option<CreateTicketRequest>, description = "optional", content_type = "application/json"),
     responses((status = 201, description = "a new pending ticket", body = CreateTicketResponse),
+        (status = 400, description = "invalid_request: an authorization request that is not valid", body = ApiError),
         (status = 429, description = "rate_limited", body = ApiError)))]
 pub async fn create(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> AppResult<(StatusCode, ApiJson<CreateTicketResponse>)> {
+    // A body that is not this JSON object is ignored, as it always was.
+    let request: CreateTicketRequest = serde_json::from_slice(&body).unwrap_or_default();
+    let binding = match &request.authorization {
+        Some(query) => Some(authorize::binding_for_ticket(&state, query).await?),
+        None => None,
+    };
     let ip = client_ip(&headers, peer, state.settings.trust_proxy);
     let requester = requester_info(ip, &headers, state.clock.now());
     let site_origin = state.settings.known_origin(&headers);
-    let created = state.tickets.create(requester, site_origin).await?;
+    let created = state
+        .tickets
+        .create(requester, site_origin, binding)
+        .await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
@@ -105,18 +123,32 @@ pub async fn events(
     Ok(([("x-accel-buffering", "no")], sse))
 }
 
-/// Trade the confirmed ticket for an access token — exactly once.
+/// Trade the confirmed ticket for an access token — exactly once. A ticket
+/// serving an OpenID Connect authorization request answers `{redirect_to}`
+/// instead: the client's redirect URI with the code (or with
+/// `error=access_denied` once cancelled or expired).
 #[utoipa::path(post, path = "/api/v1/qr/{id}/exchange", tag = "web",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, description = "access_token (EdDSA JWT), once", body = ExchangeResponse),
+    responses((status = 200, description = "access_token (EdDSA JWT), once; or {redirect_to} for an OpenID Connect sign-in", body = ExchangeAnswer),
         (status = 401, description = "missing or wrong poll secret", body = ApiError),
         (status = 409, description = "not_confirmed or already_consumed", body = ApiError),
         (status = 410, description = "expired", body = ApiError)))]
 pub async fn exchange(
     State(state): State<AppState>,
     PageAuth(access): PageAuth,
-) -> AppResult<ApiJson<ExchangeResponse>> {
-    Ok(ApiJson(sign_ins::exchange(&state, &access).await?))
+) -> AppResult<ApiJson<ExchangeAnswer>> {
+    Ok(ApiJson(match sign_ins::exchange(&state, &access).await? {
+        Exchanged::Token(token) => ExchangeAnswer::Token(token),
+        Exchanged::Redirect(redirect) => ExchangeAnswer::Redirect(redirect),
+    }))
+}
+
+/// The exchange's answer on the wire.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ExchangeAnswer {
+    Token(ExchangeResponse),
+    Redirect(AuthorizationRedirect),
 }
 
 /// The page gave up: the ticket becomes `cancelled`.
