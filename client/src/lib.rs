@@ -40,14 +40,23 @@
 //! - [`decode`] — camera frames and images (`image::GrayImage`, RGB, YUYV) →
 //!   QR texts, preferring login codes, with two decoders (rxing, then rqrr)
 //!   and the preprocessing real photos need; [`decode::FrameDecoder`] for
-//!   live camera streams (per-frame budget). Decoding is CPU work: from
-//!   async code, run it in `tokio::task::spawn_blocking`.
+//!   live camera streams (per-frame budget); [`decode::pick_code`], the one
+//!   policy for which code of a picture to act on (the first one a
+//!   [`decode::CodeCheck`] accepts, else the first one with the reason it
+//!   was refused). Decoding is CPU work: from async code, run it in
+//!   `tokio::task::spawn_blocking`.
+//! - [`camera`] — with the `camera` feature (desktop): the one camera loop,
+//!   [`camera::CameraThread`] over a [`camera::FrameSource`] (a webcam
+//!   through nokhwa, or pictures named by `QRLOGIN_FAKE_CAMERA`), used by
+//!   `qrlogin scan --camera N` and the desktop app. Without it only the
+//!   camera error and info types.
 //!
 //! All async functions need a tokio runtime. Token-store calls block (D-Bus
 //! or OS APIs); [`Session`] runs them through `spawn_blocking`.
 
 pub mod account;
 pub mod api;
+pub mod camera;
 pub mod decode;
 pub mod error;
 pub mod session;

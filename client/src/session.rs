@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::account::{Account, AccountFile, TokenStorage};
 use crate::api::ApiClient;
+use crate::decode::CodeCheck;
 use crate::error::ClientError;
 use crate::store::TokenStore;
 
@@ -184,10 +185,12 @@ impl Session {
     /// Parses scanned text and checks that it is a login code of this
     /// session's server. No network; nothing is sent when this fails.
     pub fn check_code(&self, scanned_text: &str) -> Result<LoginQr, ClientError> {
-        let qr = LoginQr::parse(scanned_text.trim())
-            .map_err(|reason| ClientError::NotALoginCode { reason })?;
-        self.api.check_origin(&qr)?;
-        Ok(qr)
+        self.code_check().check(scanned_text)
+    }
+
+    /// Which codes this session acts on: login codes of its server.
+    pub fn code_check(&self) -> CodeCheck {
+        CodeCheck::Server(self.server().clone())
     }
 
     /// Checks the scanned text ([`Session::check_code`]), then tells the

@@ -1,27 +1,21 @@
 //! The commands the UI invokes. Each one is a few lines over
 //! `qrlogin-client` or the camera thread; errors are [`AppError`]s.
 
-use qrlogin_client::decode::Decoder;
+use qrlogin_client::camera::{CameraInfo, Started};
+use qrlogin_client::decode::{Decoder, pick_code};
 use qrlogin_client::{
     Account, AccountSettings, AppSessionInfo, ClientError, LoginRequest, RevokeOutcome, Session,
     SignInRecord, SignOutOutcome, TokenStorage,
 };
 use tauri::async_runtime::spawn_blocking;
-use tauri::ipc::{Channel, InvokeBody, InvokeResponseBody, Request};
-use tauri::{AppHandle, Emitter, State};
+use tauri::ipc::{Channel, InvokeBody, Request};
+use tauri::{AppHandle, State};
 
-use crate::camera::{
-    self, CameraChoice, CameraError, CameraInfo, CameraThread, FrameSink, Started,
-};
+use crate::camera;
 use crate::error::AppError;
 use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, AppError>;
-
-/// Event sent when the camera thread decodes a QR code; payload: its text.
-pub const QR_FOUND: &str = "qr-found";
-/// Event sent when the camera stops working; payload: an [`AppError`].
-pub const CAMERA_FAILED: &str = "camera-failed";
 
 /// The saved account (from the account file and the OS keyring), if any.
 #[tauri::command]
@@ -63,11 +57,11 @@ pub async fn sign_out(state: State<'_, AppState>) -> Result<SignOutOutcome> {
 
 #[tauri::command]
 pub async fn list_cameras() -> Result<Vec<CameraInfo>> {
-    Ok(spawn_blocking(camera::list_cameras).await??)
+    Ok(spawn_blocking(camera::list).await??)
 }
 
-/// Starts the camera thread: JPEG previews go to `preview`, decoded codes
-/// are emitted as [`QR_FOUND`].
+/// Starts the camera thread: JPEG previews go to `preview`, picked codes
+/// are emitted as [`camera::QR_FOUND`].
 #[tauri::command]
 pub async fn start_camera(
     app: AppHandle,
@@ -76,10 +70,10 @@ pub async fn start_camera(
     preview: Channel,
 ) -> Result<Started> {
     let old = state.replace_camera(None);
-    let sink = WindowSink { app, preview };
+    let check = state.code_check();
     let (thread, started) = spawn_blocking(move || {
         drop(old);
-        CameraThread::start(CameraChoice::from_env(camera), sink)
+        camera::start(camera, check, app, preview)
     })
     .await??;
     if let Some(raced) = state.replace_camera(Some(thread)) {
@@ -97,28 +91,30 @@ pub async fn stop_camera(state: State<'_, AppState>) -> Result<()> {
 }
 
 /// Decodes a picked image file (sent as the raw request body); returns the
-/// QR text, a login code if there is one.
+/// QR text to act on ([`pick_code`]: a login code of the signed-in server
+/// if there is one).
 #[tauri::command]
-pub async fn decode_image(request: Request<'_>) -> Result<String> {
+pub async fn decode_image(state: State<'_, AppState>, request: Request<'_>) -> Result<String> {
     let InvokeBody::Raw(bytes) = request.body() else {
         return Err(AppError::Internal(
             "decode_image expects the image bytes".into(),
         ));
     };
     let bytes = bytes.clone();
+    let check = state.code_check();
     spawn_blocking(move || {
         let image = image::load_from_memory(&bytes).map_err(|e| ClientError::Image {
             path: "you picked".into(),
             detail: e.to_string(),
         })?;
-        let found = Decoder::default()
+        let texts: Vec<String> = Decoder::default()
             .until_login_code()
-            .decode(&image.into_luma8());
-        Ok(found
+            .decode(&image.into_luma8())
             .into_iter()
-            .next()
-            .ok_or(ClientError::NoCodeFound)?
-            .text)
+            .map(|f| f.text)
+            .collect();
+        let picked = pick_code(&texts, &check).ok_or(ClientError::NoCodeFound)?;
+        Ok(picked.into_text())
     })
     .await?
 }
@@ -200,27 +196,5 @@ fn device_name() -> String {
     match host {
         Some(host) => format!("QR Login app on {host}"),
         None => format!("QR Login app ({})", std::env::consts::OS),
-    }
-}
-
-/// Camera output into the window: previews over the command's channel,
-/// codes and failures as events.
-struct WindowSink {
-    app: AppHandle,
-    preview: Channel,
-}
-
-impl FrameSink for WindowSink {
-    fn preview(&self, jpeg: Vec<u8>) {
-        let _ = self.preview.send(InvokeResponseBody::Raw(jpeg));
-    }
-
-    fn qr_found(&self, text: String) {
-        let _ = self.app.emit(QR_FOUND, text);
-    }
-
-    fn failed(&self, error: CameraError) {
-        let payload = serde_json::to_value(AppError::from(error)).unwrap_or_default();
-        let _ = self.app.emit(CAMERA_FAILED, payload);
     }
 }

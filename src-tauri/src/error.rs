@@ -3,9 +3,8 @@
 //! branches on `kind` and shows `message`.
 
 use qrlogin_client::ClientError;
+use qrlogin_client::camera::CameraError;
 use serde::{Serialize, Serializer};
-
-use crate::camera::CameraError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -3,13 +3,13 @@
 //! - [`commands`]: what the UI can invoke (sign in/out, camera, scan,
 //!   confirm/cancel, devices, QR sign-ins and "Was this you?", the QR
 //!   sign-in switch), each a few lines over the client crate;
-//! - [`camera`]: the [`camera::FrameSource`] trait, webcams (nokhwa) and
-//!   pictures as frames (`QRLOGIN_FAKE_CAMERA`), and the camera thread that
-//!   decodes them;
+//! - [`camera`]: the client's camera loop (`qrlogin_client::camera`:
+//!   webcams through nokhwa, or pictures as frames with
+//!   `QRLOGIN_FAKE_CAMERA`) streaming into the window, desktop only;
 //! - [`state`]: the session, the request being answered, the camera.
 //!
-//! On Android and iOS (`cfg(mobile)`, not built by CI) the official
-//! barcode-scanner plugin replaces nokhwa.
+//! On Android and iOS (`cfg(mobile)`) the official barcode-scanner plugin
+//! replaces the camera loop, which is not even built there.
 
 pub mod camera;
 pub mod commands;

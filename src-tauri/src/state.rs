@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use qrlogin_client::decode::CodeCheck;
 use qrlogin_client::{AccountFile, ClientError, LoginRequest, Session, TokenStore};
 
 use crate::camera::CameraThread;
@@ -34,6 +35,14 @@ impl AppState {
         lock(&self.session)
             .clone()
             .ok_or(AppError::Client(ClientError::NotSignedIn))
+    }
+
+    /// Which scanned codes to act on: the signed-in server's login codes,
+    /// or any login code before sign-in.
+    pub fn code_check(&self) -> CodeCheck {
+        lock(&self.session)
+            .as_ref()
+            .map_or(CodeCheck::AnyLoginCode, Session::code_check)
     }
 
     pub fn set_session(&self, session: Option<Session>) {

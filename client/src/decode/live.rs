@@ -12,7 +12,7 @@
 use image::GrayImage;
 use qrlogin_core::LoginQr;
 
-use super::{Decoder, Engine, Found, Pass, Step, step};
+use super::{Decoder, Engine, Found, Pass, Step, accepted_login_qr, step};
 
 /// The step every frame gets.
 pub const EVERY_FRAME: Step = step(Pass::Plain, Engine::Rxing);
@@ -61,7 +61,7 @@ impl FrameDecoder {
 
     /// The login code in this frame, if one is found.
     pub fn find_login_qr(&mut self, frame: &GrayImage) -> Option<LoginQr> {
-        self.decode(frame).iter().find_map(Found::login_qr)
+        accepted_login_qr(self.decode(frame))
     }
 }
 

@@ -10,7 +10,8 @@
 //! decoder counts as "nothing found".
 //!
 //! Entry points: [`decode_all`] (every text found), [`find_login_qr`] (keeps
-//! trying until it finds a valid login code), [`decode_file`], the frame
+//! trying until it finds a valid login code), [`decode_file`],
+//! [`pick_code`] (the one policy for which code to act on), the frame
 //! helpers in [`frame`], and [`FrameDecoder`] for live camera streams (a
 //! per-frame budget: the costly steps take turns across frames). Decoding a frame takes milliseconds of CPU: from
 //! async code call these inside `tokio::task::spawn_blocking`.
@@ -18,6 +19,7 @@
 mod engines;
 pub mod frame;
 pub mod live;
+mod pick;
 mod prep;
 
 use std::collections::HashMap;
@@ -30,6 +32,7 @@ use serde::Serialize;
 pub use self::engines::Engine;
 pub use self::frame::{FrameError, rgb_bytes_to_gray, rgb_to_gray, yuyv_to_gray};
 pub use self::live::FrameDecoder;
+pub use self::pick::{CodeCheck, Picked, pick_code};
 use crate::error::ClientError;
 
 /// A version of the input image a decoder is run on.
@@ -213,11 +216,16 @@ pub fn decode_all(img: &GrayImage) -> Vec<String> {
 /// The first valid login code in `img`, trying every step of the default
 /// plan before giving up.
 pub fn find_login_qr(img: &GrayImage) -> Option<LoginQr> {
-    Decoder::default()
-        .until_login_code()
-        .decode(img)
-        .iter()
-        .find_map(Found::login_qr)
+    accepted_login_qr(Decoder::default().until_login_code().decode(img))
+}
+
+/// The login code [`pick_code`] accepts among `found`, any server's.
+fn accepted_login_qr(found: Vec<Found>) -> Option<LoginQr> {
+    let texts: Vec<String> = found.into_iter().map(|f| f.text).collect();
+    match pick_code(&texts, &CodeCheck::AnyLoginCode)? {
+        Picked::Accepted(text) => CodeCheck::AnyLoginCode.check(&text).ok(),
+        Picked::Refused { .. } => None,
+    }
 }
 
 /// Loads an image file (PNG or JPEG) as grayscale.

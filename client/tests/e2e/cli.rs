@@ -162,6 +162,33 @@ fn scan_before_login_exits_3() {
     assert_eq!(run.code, 3, "{}", run.stderr);
 }
 
+/// `scan --camera` runs the client's camera loop, the one the desktop app
+/// runs: with `QRLOGIN_FAKE_CAMERA` playing a folder where a code of another
+/// server comes first, it picks the signed-in server's code and confirms.
+#[tokio::test]
+async fn the_camera_loop_picks_the_signed_in_servers_code_and_confirms() {
+    let server = TestServer::start().await;
+    let cli = Cli::new(true);
+    cli.login(&server.url, "alice").assert_ok();
+    let ticket = server.create_ticket().await;
+    let frames = cli.scratch("frames");
+    std::fs::create_dir(&frames).unwrap();
+    qr_png(
+        &frames,
+        "a-another-server.png",
+        "https://login.example.net/q/AAECAwQFBgcICQoLDA0ODw",
+    );
+    qr_png(&frames, "b-the-page.png", &ticket.qr_url);
+    let scan = cli.run_with_env(
+        &["--json", "scan", "--camera", "0", "--yes"],
+        "",
+        &[("QRLOGIN_FAKE_CAMERA", &frames)],
+    );
+    scan.assert_ok();
+    assert_eq!(scan.json()["request"]["qr"], ticket.qr_url);
+    assert_eq!(server.status(&ticket).await.status, TicketStatus::Confirmed);
+}
+
 /// This machine (and CI) has no camera: the error names the camera and
 /// points to --image.
 #[test]

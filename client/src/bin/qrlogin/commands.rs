@@ -1,82 +1,18 @@
-//! The subcommands. Each is a few lines over `qrlogin_client::Session`.
+//! The account subcommands (`login`, `whoami`, `logout`) and `decode`.
+//! Each is a few lines over `qrlogin_client::Session`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::{Context, Result};
-use qrlogin_client::{
-    AccountFile, ClientError, FileTokenStore, KeyringStore, Session, TokenStorage, TokenStore,
-    decode,
-};
+use anyhow::{Context as _, Result};
+use qrlogin_client::{ClientError, Session, TokenStorage, decode};
 use serde_json::json;
 
+use crate::context::Context;
 use crate::output::Output;
-use crate::{
-    Cli, Command, DecodeArgs, LoginArgs, SessionsAction, SignInsAction, exit, manage, scan,
-};
+use crate::{DecodeArgs, LoginArgs, exit};
 
-pub async fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
-    let ctx = Config {
-        account_file: account_file(&cli)?,
-        insecure_storage: cli.insecure_storage,
-    };
-    match cli.command {
-        Command::Login(args) => login(&ctx, args, out).await,
-        Command::Scan(args) => scan::scan(&ctx, args, out).await,
-        Command::Whoami => whoami(&ctx, out).await,
-        Command::Logout => logout(&ctx, out).await,
-        Command::Sessions(args) => match args.action {
-            None => manage::sessions(&ctx, out).await,
-            Some(SessionsAction::Revoke { id }) => manage::revoke_session(&ctx, &id, out).await,
-        },
-        Command::SignIns(args) => match args.action {
-            None => manage::sign_ins(&ctx, out).await,
-            Some(SignInsAction::Revoke { id }) => manage::revoke_sign_in(&ctx, &id, out).await,
-        },
-        Command::QrLogin { switch } => manage::qr_login(&ctx, switch, out).await,
-        Command::Decode(args) => decode_files(args, out).await,
-    }
-}
-
-pub struct Config {
-    account_file: AccountFile,
-    insecure_storage: bool,
-}
-
-fn account_file(cli: &Cli) -> Result<AccountFile> {
-    let path = match &cli.config_dir {
-        Some(dir) => dir.join("account.json"),
-        None => AccountFile::default_path()?,
-    };
-    Ok(AccountFile::new(path))
-}
-
-impl Config {
-    /// The token store for an account kept in `storage`.
-    fn store(&self, storage: TokenStorage) -> Arc<dyn TokenStore> {
-        match storage {
-            TokenStorage::Keyring => Arc::new(KeyringStore::new()),
-            TokenStorage::File => {
-                Arc::new(FileTokenStore::new(self.account_file.insecure_token_path()))
-            }
-        }
-    }
-
-    /// The saved session, or `NotSignedIn`.
-    pub async fn session(&self) -> Result<Session> {
-        let storage = self
-            .account_file
-            .load()?
-            .map(|a| a.token_storage)
-            .ok_or(ClientError::NotSignedIn)?;
-        Session::restore(self.account_file.clone(), self.store(storage))
-            .await?
-            .ok_or_else(|| ClientError::NotSignedIn.into())
-    }
-}
-
-async fn login(ctx: &Config, args: LoginArgs, out: &Output) -> Result<ExitCode> {
+pub async fn login(ctx: &Context, args: LoginArgs, out: &Output) -> Result<ExitCode> {
     let server = qrlogin_client::ApiClient::parse_server(&args.server)?;
     let password = if args.password_stdin {
         let mut line = String::new();
@@ -136,7 +72,7 @@ fn default_device_name() -> String {
     format!("qrlogin CLI on {host}")
 }
 
-async fn whoami(ctx: &Config, out: &Output) -> Result<ExitCode> {
+pub async fn whoami(ctx: &Context, out: &Output) -> Result<ExitCode> {
     let mut session = ctx.session().await?;
     let user = session.me().await?;
     out.result(
@@ -146,7 +82,7 @@ async fn whoami(ctx: &Config, out: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn logout(ctx: &Config, out: &Output) -> Result<ExitCode> {
+pub async fn logout(ctx: &Context, out: &Output) -> Result<ExitCode> {
     let session = match ctx.session().await {
         Ok(s) => s,
         Err(e)
@@ -175,7 +111,7 @@ async fn logout(ctx: &Config, out: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn decode_files(args: DecodeArgs, out: &Output) -> Result<ExitCode> {
+pub async fn decode_files(args: DecodeArgs, out: &Output) -> Result<ExitCode> {
     let many = args.files.len() > 1;
     let mut report = Vec::new();
     let mut all_found = true;

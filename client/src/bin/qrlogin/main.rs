@@ -14,6 +14,7 @@
 
 mod camera;
 mod commands;
+mod context;
 mod exit;
 mod manage;
 mod output;
@@ -25,6 +26,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::context::Context;
 use crate::output::Output;
 
 /// Approve QR Login sign-ins from the command line: sign in to your login
@@ -157,12 +159,33 @@ struct DecodeArgs {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.json);
-    let result = commands::run(cli, &out).await;
+    let result = run(cli, &out).await;
     match result {
         Ok(code) => code,
         Err(err) => {
             out.error(&err);
             exit::for_error(&err)
         }
+    }
+}
+
+/// Runs one subcommand.
+async fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
+    let ctx = Context::new(cli.config_dir, cli.insecure_storage)?;
+    match cli.command {
+        Command::Login(args) => commands::login(&ctx, args, out).await,
+        Command::Scan(args) => scan::scan(&ctx, args, out).await,
+        Command::Whoami => commands::whoami(&ctx, out).await,
+        Command::Logout => commands::logout(&ctx, out).await,
+        Command::Sessions(args) => match args.action {
+            None => manage::sessions(&ctx, out).await,
+            Some(SessionsAction::Revoke { id }) => manage::revoke_session(&ctx, &id, out).await,
+        },
+        Command::SignIns(args) => match args.action {
+            None => manage::sign_ins(&ctx, out).await,
+            Some(SignInsAction::Revoke { id }) => manage::revoke_sign_in(&ctx, &id, out).await,
+        },
+        Command::QrLogin { switch } => manage::qr_login(&ctx, switch, out).await,
+        Command::Decode(args) => commands::decode_files(args, out).await,
     }
 }

@@ -6,12 +6,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use qrlogin_client::{ClientError, LoginRequest, Session, decode};
 use serde_json::json;
 use time::format_description::well_known::Rfc2822;
 
-use crate::commands::Config;
+use crate::context::Context;
 use crate::output::Output;
 use crate::prompt::{Pick, number_question, parse_pick, parse_yes};
 use crate::{ScanArgs, exit};
@@ -25,7 +25,7 @@ enum Answer {
     Cancel,
 }
 
-pub async fn scan(ctx: &Config, args: ScanArgs, out: &Output) -> Result<ExitCode> {
+pub async fn scan(ctx: &Context, args: ScanArgs, out: &Output) -> Result<ExitCode> {
     let session = ctx.session().await?;
     let text = match (&args.image, args.camera, &args.url) {
         (Some(path), _, _) => code_in_image(&session, path).await?,
@@ -113,19 +113,17 @@ fn was_this_you(ticket_id: &str) -> String {
     format!("Was this you? If not, run: qrlogin sign-ins revoke {ticket_id}")
 }
 
-/// Decodes an image and picks the code to act on: a login code of the
-/// signed-in server if there is one, else the first code (which the session
-/// then refuses with a precise reason).
+/// Decodes an image and picks the code to act on ([`decode::pick_code`]):
+/// a login code of the signed-in server if there is one, else the first
+/// code (which the session then refuses with a precise reason).
 async fn code_in_image(session: &Session, path: &Path) -> Result<String> {
     let owned = path.to_path_buf();
     let texts = tokio::task::spawn_blocking(move || decode::decode_file(&owned))
         .await
         .context("decoding the image")??;
-    let first = texts.first().cloned().ok_or(ClientError::NoCodeFound)?;
-    Ok(texts
-        .into_iter()
-        .find(|t| session.check_code(t).is_ok())
-        .unwrap_or(first))
+    let picked =
+        decode::pick_code(&texts, &session.code_check()).ok_or(ClientError::NoCodeFound)?;
+    Ok(picked.into_text())
 }
 
 /// The confirm screen, as text: the site, who is asking, and the warning

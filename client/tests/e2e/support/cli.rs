@@ -53,8 +53,14 @@ impl Cli {
     }
 
     pub fn run(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_with_env(args, stdin, &[])
+    }
+
+    /// [`Cli::run`] with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], stdin: &str, env: &[(&str, &Path)]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_qrlogin"));
         cmd.args(args)
+            .envs(env.iter().copied())
             .env("QRLOGIN_CONFIG_DIR", self.dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -33,9 +33,9 @@ pub(super) fn list() -> Result<Vec<CameraInfo>, CameraError> {
 }
 
 impl NokhwaCamera {
-    /// Opens camera `index`, or the first camera, asking for 640×480 at 30 fps
-    /// (or the closest the camera offers).
-    pub fn open(index: Option<u32>) -> Result<Self, CameraError> {
+    /// Opens camera `index`, or the first camera, asking for `size` (width,
+    /// height) in MJPEG at 30 fps, or the closest the camera offers.
+    pub fn open(index: Option<u32>, size: (u32, u32)) -> Result<Self, CameraError> {
         let index = match index {
             Some(index) => index,
             None => {
@@ -47,7 +47,7 @@ impl NokhwaCamera {
                     .index
             }
         };
-        let wanted = CameraFormat::new(Resolution::new(640, 480), FrameFormat::MJPEG, 30);
+        let wanted = CameraFormat::new(Resolution::new(size.0, size.1), FrameFormat::MJPEG, 30);
         let format = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Closest(wanted));
         let mut camera =
             Camera::new(CameraIndex::Index(index), format).map_err(|e| CameraError::NoCamera {

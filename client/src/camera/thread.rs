@@ -1,5 +1,6 @@
 //! [`CameraThread`]: reads a [`FrameSource`] on its own thread, sends each
-//! frame to the UI as a small JPEG and each newly seen QR code as text.
+//! frame to its sink as a small JPEG (when the sink shows previews) and each
+//! newly seen code, picked by [`pick_code`], to act on.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,10 +9,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use image::imageops::FilterType;
-use qrlogin_client::decode::{self, FrameDecoder};
-use serde::Serialize;
 
-use super::{CameraChoice, CameraError, Frame};
+use crate::decode::{self, CodeCheck, FrameDecoder, Picked, pick_code};
+
+use super::{CameraChoice, CameraError, Frame, Started};
 
 /// Preview frames are at most this size (the UI shows them small).
 const PREVIEW_MAX: (u32, u32) = (640, 480);
@@ -20,18 +21,19 @@ const PREVIEW_QUALITY: u8 = 70;
 /// front of the camera does not flood the UI.
 const REPEAT_AFTER: Duration = Duration::from_secs(3);
 
-/// Where the camera thread's output goes (the Tauri window, or a test).
+/// Where the camera thread's output goes (the app's window, the CLI's
+/// wait for a code, or a test).
 pub trait FrameSink: Send + 'static {
+    /// Whether [`FrameSink::preview`] is wanted: encoding a preview costs a
+    /// few milliseconds per frame.
+    fn wants_previews(&self) -> bool {
+        true
+    }
     fn preview(&self, jpeg: Vec<u8>);
-    fn qr_found(&self, text: String);
+    /// A code was found in a frame (the same one again only after a pause).
+    fn code(&self, picked: Picked);
     /// The source failed after it started; the thread ends.
     fn failed(&self, error: CameraError);
-}
-
-/// What was opened.
-#[derive(Debug, Clone, Serialize)]
-pub struct Started {
-    pub name: String,
 }
 
 /// A running camera; stops (and joins) on [`CameraThread::stop`] or drop.
@@ -41,11 +43,13 @@ pub struct CameraThread {
 }
 
 impl CameraThread {
-    /// Opens `choice` on a new thread and starts streaming into `sink`.
-    /// Blocks until the source is open, so an error (no camera) is returned
-    /// here rather than sent to the sink.
+    /// Opens `choice` on a new thread and starts streaming into `sink`;
+    /// `check` says which codes are the ones to act on. Blocks until the
+    /// source is open, so an error (no camera) is returned here rather than
+    /// sent to the sink.
     pub fn start(
         choice: CameraChoice,
+        check: CodeCheck,
         sink: impl FrameSink,
     ) -> Result<(Self, Started), CameraError> {
         let stop = Arc::new(AtomicBool::new(false));
@@ -65,7 +69,7 @@ impl CameraThread {
                     let _ = opened_tx.send(Ok(Started {
                         name: source.name(),
                     }));
-                    let mut reader = FrameReader::new();
+                    let mut reader = FrameReader::new(check);
                     while !stop.load(Ordering::Relaxed) {
                         match source.next_frame() {
                             Ok(frame) => reader.process(&frame, &sink),
@@ -111,9 +115,10 @@ impl Drop for CameraThread {
     }
 }
 
-/// Per-frame work: preview, decode, report new codes.
+/// Per-frame work: preview, decode, pick, report new codes.
 struct FrameReader {
     decoder: FrameDecoder,
+    check: CodeCheck,
     last: Option<(String, Instant)>,
     /// Decoding waits after each decode as long as that decode took, so
     /// that at most half of the thread's time goes to it and the preview
@@ -122,16 +127,19 @@ struct FrameReader {
 }
 
 impl FrameReader {
-    fn new() -> Self {
+    fn new(check: CodeCheck) -> Self {
         Self {
             decoder: FrameDecoder::new(),
+            check,
             last: None,
             decode_at: Instant::now(),
         }
     }
 
     fn process(&mut self, frame: &Frame, sink: &impl FrameSink) {
-        if let Some(jpeg) = preview_jpeg(frame) {
+        if sink.wants_previews()
+            && let Some(jpeg) = preview_jpeg(frame)
+        {
             sink.preview(jpeg);
         }
         let start = Instant::now();
@@ -140,12 +148,13 @@ impl FrameReader {
         }
         let found = self.decoder.decode(&decode::rgb_to_gray(frame));
         self.decode_at = Instant::now() + start.elapsed();
-        // Login codes come first; anything else is still reported, so the UI
-        // can say "this is not a QR Login code".
-        if let Some(text) = found.into_iter().next().map(|f| f.text)
-            && self.is_new(&text, Instant::now())
+        let texts: Vec<String> = found.into_iter().map(|f| f.text).collect();
+        // A refused code is still reported, so the front end can say why
+        // ("this is not a QR Login code").
+        if let Some(picked) = pick_code(&texts, &self.check)
+            && self.is_new(picked.text(), Instant::now())
         {
-            sink.qr_found(text);
+            sink.code(picked);
         }
     }
 
@@ -161,8 +170,8 @@ impl FrameReader {
     }
 }
 
-/// The frame scaled down to fit [`PREVIEW_MAX`], as JPEG.
-fn preview_jpeg(frame: &Frame) -> Option<Vec<u8>> {
+/// The frame scaled down to fit 640×480, as JPEG.
+pub fn preview_jpeg(frame: &Frame) -> Option<Vec<u8>> {
     let (w, h) = frame.dimensions();
     if w <= PREVIEW_MAX.0 && h <= PREVIEW_MAX.1 {
         return encode_jpeg(frame);
@@ -183,7 +192,6 @@ fn preview_jpeg(frame: &Frame) -> Option<Vec<u8>> {
     ))
 }
 
-#[cfg(desktop)]
 fn encode_jpeg(frame: &Frame) -> Option<Vec<u8>> {
     // libjpeg reports errors by unwinding; a bad frame only loses its preview.
     std::panic::catch_unwind(|| {
@@ -199,15 +207,6 @@ fn encode_jpeg(frame: &Frame) -> Option<Vec<u8>> {
     .flatten()
 }
 
-#[cfg(mobile)]
-fn encode_jpeg(frame: &Frame) -> Option<Vec<u8>> {
-    let mut jpeg = Vec::with_capacity(64 * 1024);
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, PREVIEW_QUALITY)
-        .encode_image(frame)
-        .ok()?;
-    Some(jpeg)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +219,7 @@ mod tests {
     struct Seen {
         previews: Vec<Vec<u8>>,
         codes: Vec<String>,
+        refused: Vec<String>,
         failures: Vec<String>,
     }
 
@@ -227,8 +227,12 @@ mod tests {
         fn preview(&self, jpeg: Vec<u8>) {
             self.0.lock().unwrap().previews.push(jpeg);
         }
-        fn qr_found(&self, text: String) {
-            self.0.lock().unwrap().codes.push(text);
+        fn code(&self, picked: Picked) {
+            let mut seen = self.0.lock().unwrap();
+            match picked {
+                Picked::Accepted(text) => seen.codes.push(text),
+                Picked::Refused { text, .. } => seen.refused.push(text),
+            }
         }
         fn failed(&self, error: CameraError) {
             self.0.lock().unwrap().failures.push(error.to_string());
@@ -255,7 +259,7 @@ mod tests {
     #[test]
     fn reports_a_code_once_and_previews_every_frame_scaled_down() {
         let sink = Collect::default();
-        let mut reader = FrameReader::new();
+        let mut reader = FrameReader::new(CodeCheck::AnyLoginCode);
         let frame = qr_picture(LOGIN);
         for _ in 0..3 {
             reader.process(&frame, &sink);
@@ -268,8 +272,19 @@ mod tests {
     }
 
     #[test]
+    fn a_code_of_another_server_is_reported_as_refused() {
+        let sink = Collect::default();
+        let signed_in = crate::Origin::parse("https://other.example.org").unwrap();
+        let mut reader = FrameReader::new(CodeCheck::Server(signed_in));
+        reader.process(&qr_picture(LOGIN), &sink);
+        let seen = sink.0.lock().unwrap();
+        assert!(seen.codes.is_empty());
+        assert_eq!(seen.refused, [LOGIN]);
+    }
+
+    #[test]
     fn a_held_code_is_reported_again_after_a_pause() {
-        let mut reader = FrameReader::new();
+        let mut reader = FrameReader::new(CodeCheck::AnyLoginCode);
         let t0 = Instant::now();
         assert!(reader.is_new("a", t0));
         assert!(!reader.is_new("a", t0 + Duration::from_secs(1)));
@@ -281,7 +296,7 @@ mod tests {
     #[test]
     fn frames_without_a_code_report_nothing() {
         let sink = Collect::default();
-        FrameReader::new().process(
+        FrameReader::new(CodeCheck::AnyLoginCode).process(
             &Frame::from_pixel(640, 480, image::Rgb([90, 90, 90])),
             &sink,
         );
@@ -296,8 +311,12 @@ mod tests {
         let path = dir.path().join("qr.png");
         qr_picture(LOGIN).save(&path).unwrap();
         let (codes_tx, codes_rx) = mpsc::channel();
-        let (thread, started) =
-            CameraThread::start(CameraChoice::Files(path), Forward(Mutex::new(codes_tx))).unwrap();
+        let (thread, started) = CameraThread::start(
+            CameraChoice::Files(path),
+            CodeCheck::AnyLoginCode,
+            Forward(Mutex::new(codes_tx)),
+        )
+        .unwrap();
         assert!(started.name.contains("qr.png"), "{}", started.name);
         let code = codes_rx.recv_timeout(Duration::from_secs(60));
         thread.stop();
@@ -308,9 +327,14 @@ mod tests {
     struct Forward(Mutex<mpsc::Sender<String>>);
 
     impl FrameSink for Forward {
-        fn preview(&self, _jpeg: Vec<u8>) {}
-        fn qr_found(&self, text: String) {
-            let _ = self.0.lock().unwrap().send(text);
+        fn wants_previews(&self) -> bool {
+            false
+        }
+        fn preview(&self, _jpeg: Vec<u8>) {
+            panic!("a sink that wants no previews got one");
+        }
+        fn code(&self, picked: Picked) {
+            let _ = self.0.lock().unwrap().send(picked.into_text());
         }
         fn failed(&self, error: CameraError) {
             panic!("camera failed: {error}");
@@ -321,6 +345,7 @@ mod tests {
     fn a_missing_fake_camera_fails_at_start() {
         let err = CameraThread::start(
             CameraChoice::Files("/nonexistent/qr.png".into()),
+            CodeCheck::AnyLoginCode,
             Collect::default(),
         )
         .err()
@@ -334,7 +359,7 @@ mod tests {
 mod cost {
     use super::*;
 
-    /// Prints where a frame's time goes (debug build): `cargo test -p qrlogin-app -- --ignored --nocapture frame_cost`.
+    /// Prints where a frame's time goes (debug build): `cargo test -p qrlogin-client --lib -- --ignored --nocapture frame_cost`.
     #[test]
     #[ignore = "a measurement, not a check"]
     fn frame_cost() {
