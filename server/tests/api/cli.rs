@@ -234,3 +234,121 @@ pub fn read_listen_url(stdout: ChildStdout) -> String {
         .trim_end_matches('/')
         .to_string()
 }
+
+fn server_cli(db_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("QRLOGIN_DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn clients_add_prints_one_json_object_and_a_running_server_accepts_the_client_at_once() {
+    let app = crate::spawn_app().await;
+    let url = format!("sqlite://{}", app.dir.path().join("test.db").display());
+    let add = server_cli(
+        &url,
+        &[
+            "clients",
+            "add",
+            "--name",
+            "Wiki",
+            "--redirect-uri",
+            "https://wiki.example/cb",
+            "--id-token-alg",
+            "ES256",
+        ],
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let stdout = String::from_utf8(add.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "exactly one line: {stdout}");
+    let printed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let id = printed["client_id"].as_str().unwrap();
+    assert_eq!(printed["client_secret"].as_str().unwrap().len(), 43);
+    let public = server_cli(
+        &url,
+        &[
+            "clients",
+            "add",
+            "--name",
+            "SPA",
+            "--public",
+            "--redirect-uri",
+            "http://localhost/cb",
+        ],
+    );
+    let public: serde_json::Value = serde_json::from_slice(&public.stdout).unwrap();
+    assert!(
+        public.get("client_secret").is_none(),
+        "public clients get no secret"
+    );
+    let bad = server_cli(
+        &url,
+        &[
+            "clients",
+            "add",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "http://evil.example/cb",
+        ],
+    );
+    assert!(!bad.status.success(), "plain http is only for loopback");
+    let list = String::from_utf8(server_cli(&url, &["clients", "list"]).stdout).unwrap();
+    assert!(
+        list.contains(&format!("{id}\tconfidential\tES256\tWiki")),
+        "{list}"
+    );
+    // The running server knows the new client without a restart.
+    let page = app
+        .client
+        .get(app.url(&format!(
+            "/oauth2/authorize?response_type=code&scope=openid&client_id={id}&redirect_uri=https%3A%2F%2Fwiki.example%2Fcb"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Sign in to <span id=\"client-name\">Wiki</span>")
+    );
+    let removed = server_cli(&url, &["clients", "remove", id]);
+    assert!(removed.status.success());
+    let gone = app
+        .client
+        .get(app.url(&format!(
+            "/oauth2/authorize?response_type=code&scope=openid&client_id={id}&redirect_uri=https%3A%2F%2Fwiki.example%2Fcb"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 400, "a removed client is refused at once");
+}
+
+#[tokio::test]
+async fn keys_rotate_keeps_the_old_public_keys_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    let key = dir.path().join("jwt.pem");
+    let key = key.to_str().unwrap();
+    for _ in 0..2 {
+        let out = server_cli(&url, &["keys", "--jwt-key", key, "rotate"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(files, 3 + 3, "three current and three retired keys");
+}
