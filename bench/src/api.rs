@@ -197,7 +197,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn hello_phase(hello: &Proc, bounds: Bounds) -> anyhow::Result<Outcome<()>> {
+pub async fn hello_phase(hello: &Proc, bounds: Bounds) -> anyhow::Result<Outcome<()>> {
     load::run(
         &[hello.addr],
         &[hello],

@@ -103,6 +103,33 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// `POST path` with a form body and HTTP Basic client credentials (the
+    /// OAuth token endpoint); returns the status and the body.
+    pub async fn post_form(
+        &mut self,
+        path: &str,
+        basic: (&str, &str),
+        form: String,
+    ) -> anyhow::Result<(StatusCode, Bytes)> {
+        use base64::Engine as _;
+        let credentials =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", basic.0, basic.1));
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(HOST, self.host.clone())
+            .header(AUTHORIZATION, format!("Basic {credentials}"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(form)))?;
+        self.sender.ready().await.context("connection closed")?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        Ok((status, bytes))
+    }
+}
+
 /// Signs `username` in to the app (argon2 on the server) and returns the
 /// app session token.
 pub async fn sign_in(conn: &mut Conn, username: &str, password: &str) -> anyhow::Result<String> {

@@ -11,12 +11,15 @@
 //!   long-poll, next to 1 s polling.
 //! - `stores`: flow throughput with the memory store, Redis, and two
 //!   instances sharing Redis.
+//! - `oidc`: the OpenID Provider's authorization-code flows and token
+//!   endpoint, RS256 and EdDSA.
 
 mod api;
 mod flow;
 mod hello;
 mod http;
 mod load;
+mod oidc;
 mod procs;
 mod profile;
 mod push;
@@ -49,6 +52,9 @@ enum Command {
     Push(push::Options),
     /// Flow throughput with the memory store, Redis, and two instances.
     Stores(stores::Options),
+    /// The OpenID Provider: authorization-code flows and `/oauth2/token`,
+    /// RS256 and EdDSA.
+    Oidc(oidc::Options),
 }
 
 /// Where the binaries under test are.
@@ -99,6 +105,7 @@ fn main() -> anyhow::Result<()> {
             Command::Api(options) => api::run(options).await,
             Command::Push(options) => push::run(options).await,
             Command::Stores(options) => stores::run(options).await,
+            Command::Oidc(options) => oidc::run(options).await,
         }
     })
 }

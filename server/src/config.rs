@@ -57,6 +57,21 @@ pub struct DatabaseArgs {
     pub database_url: String,
 }
 
+/// [`DatabaseArgs`] of the management commands (`users`, `clients`,
+/// `keys`): `--database-url` may come before or after their subcommand
+/// (`clients --database-url URL add …` or `clients add … --database-url URL`).
+#[derive(Debug, Clone, Args)]
+pub struct ManagedDatabaseArgs {
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`: the server's database.
+    #[arg(
+        long,
+        global = true,
+        env = "QRLOGIN_DATABASE_URL",
+        default_value = "sqlite://qrlogin.db"
+    )]
+    pub database_url: String,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
@@ -217,7 +232,7 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct UsersArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: ManagedDatabaseArgs,
 
     #[command(subcommand)]
     pub command: UsersCommand,
@@ -252,7 +267,7 @@ pub enum UsersCommand {
 #[derive(Debug, Clone, Args)]
 pub struct ClientsArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: ManagedDatabaseArgs,
 
     #[command(subcommand)]
     pub command: ClientsCommand,
@@ -291,11 +306,11 @@ fn parse_alg(text: &str) -> Result<qrlogin_core::oidc::IdTokenAlg, String> {
 #[derive(Debug, Clone, Args)]
 pub struct KeysArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: ManagedDatabaseArgs,
 
     /// The server's JWT key; the id_token keys live beside it. Default:
     /// `qrlogin-jwt.pem` beside the SQLite file (as for the server).
-    #[arg(long, env = "QRLOGIN_JWT_KEY")]
+    #[arg(long, global = true, env = "QRLOGIN_JWT_KEY")]
     pub jwt_key: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -379,6 +394,41 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn management_commands_take_the_database_before_or_after_the_subcommand() {
+        for args in [
+            &[
+                "qrlogin-server",
+                "clients",
+                "--database-url",
+                "sqlite://x.db",
+                "list",
+            ][..],
+            &[
+                "qrlogin-server",
+                "clients",
+                "list",
+                "--database-url",
+                "sqlite://x.db",
+            ][..],
+            &[
+                "qrlogin-server",
+                "users",
+                "list",
+                "--database-url",
+                "sqlite://x.db",
+            ][..],
+        ] {
+            let config = Config::try_parse_from(args).unwrap();
+            let url = match config.into_command() {
+                Command::Clients(c) => c.database.database_url,
+                Command::Users(u) => u.database.database_url,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(url, "sqlite://x.db", "{args:?}");
+        }
     }
 
     #[test]
