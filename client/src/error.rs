@@ -112,6 +112,14 @@ pub enum ClientError {
     #[error("You are not signed in. Sign in to your login server first.")]
     NotSignedIn,
 
+    /// The key that encrypted the saved token is gone (Android Keystore:
+    /// screen lock changed or removed, app data cleared): the token can
+    /// never be read again and was forgotten.
+    #[error(
+        "This device can no longer read your saved sign-in on {server}: the key that protected it is gone (the screen lock was changed or removed, or the app's data was cleared). You are signed out here. Sign in again."
+    )]
+    TokenKeyLost { server: String, detail: String },
+
     #[error(
         "No OS keyring is available to keep your sign-in token safe ({detail}). On Linux, start and unlock a Secret Service keyring (GNOME Keyring or KeePassXC) in your session; on a headless machine, run inside `dbus-run-session` with an unlocked gnome-keyring-daemon. The command line can instead keep the token in a file readable only by you with --insecure-storage."
     )]
@@ -210,7 +218,7 @@ impl ClientError {
             E::ServerUnreachable { .. } => K::ServerUnreachable,
             E::ServerError { .. } => K::ServerError,
             E::InvalidCredentials => K::InvalidCredentials,
-            E::SignedOut { .. } => K::SignedOut,
+            E::SignedOut { .. } | E::TokenKeyLost { .. } => K::SignedOut,
             E::NotSignedIn => K::NotSignedIn,
             E::KeyringUnavailable { .. } => K::KeyringUnavailable,
             E::Storage { .. } => K::Storage,

@@ -36,7 +36,9 @@
 //!   serializes as `{"kind": …, "message": …}` so a Tauri command can return
 //!   it directly.
 //! - [`TokenStore`] with [`KeyringStore`] (the OS keyring), [`FileTokenStore`]
-//!   (0600 file, only on explicit opt-in) and [`MemoryTokenStore`] (tests).
+//!   (0600 file, only on explicit opt-in), [`SealedTokenStore`] (encrypted
+//!   under a platform key: the Android Keystore, `store::android`) and
+//!   [`MemoryTokenStore`] (tests).
 //! - [`decode`] — camera frames and images (`image::GrayImage`, RGB, YUYV) →
 //!   QR texts, preferring login codes, with two decoders (rxing, then rqrr)
 //!   and the preprocessing real photos need; [`decode::FrameDecoder`] for
@@ -66,7 +68,7 @@ pub use account::{Account, AccountFile, CONFIG_DIR_ENV, TokenStorage};
 pub use api::ApiClient;
 pub use error::{ClientError, ErrorKind};
 pub use session::{LoginRequest, Session, SignOutOutcome};
-pub use store::{FileTokenStore, KeyringStore, MemoryTokenStore, TokenStore};
+pub use store::{FileTokenStore, KeyringStore, MemoryTokenStore, SealedTokenStore, TokenStore};
 
 pub use qrlogin_core::{
     AccountSettings, AppSessionInfo, LoginQr, Origin, RequesterInfo, RevokeOutcome, SignInRecord,

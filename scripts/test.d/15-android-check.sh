@@ -4,15 +4,17 @@
 # desktop part (nokhwa, v4l, mozjpeg, the client's camera loop).
 #
 # Proves: every cfg(mobile) / cfg(target_os = "android") line of qrlogin-app
-# and qrlogin-client compiles against the Android build of its
-# dependencies (tauri and the mobile plugins). Does not prove: that it links (no Android
+# and qrlogin-client (the Android Keystore token store included) compiles,
+# clippy-clean, against the Android build of its dependencies (tauri, the
+# mobile plugins, jni). Does not prove: that it links (no Android
 # NDK is reachable here; clang with the arm64 glibc headers stands in for
 # the NDK's C compiler and sysroot only so that build scripts of C crates
 # such as ring get through), that it can be signed or packaged, or that it
 # runs on a device or an emulator. One target (aarch64) keeps CI time down;
 # iOS needs Apple's SDK (objc2's build scripts fail here).
 #
-# Plain `cargo check` of the package: qrlogin-app has no cargo features of
+# `cargo clippy` (a `cargo check` plus lints) of the package, for the
+# target; no `--no-default-features`: qrlogin-app has no cargo features of
 # its own, so `--no-default-features` would change nothing; what keeps
 # desktop parts out is that the app depends on qrlogin-client with
 # default-features = false and turns `camera` on for desktop targets only.
@@ -50,5 +52,5 @@ echo "android check: no nokhwa, v4l, mozjpeg or camera loop in the Android graph
 CC_aarch64_linux_android=clang \
 CFLAGS_aarch64_linux_android="--target=aarch64-linux-android24 -isystem /usr/aarch64-linux-gnu/include" \
 AR_aarch64_linux_android="$ar" \
-  cargo check --locked --target "$target" -p qrlogin-app
+  cargo clippy --locked --target "$target" -p qrlogin-app -- -D warnings
 echo "android check: qrlogin-app type-checks for $target (not linked, not run)"

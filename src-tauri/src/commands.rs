@@ -72,7 +72,9 @@ pub async fn start_camera(
     let old = state.replace_camera(None);
     let check = state.code_check();
     let (thread, started) = spawn_blocking(move || {
-        drop(old);
+        if let Some(old) = old {
+            old.stop();
+        }
         camera::start(camera, check, app, preview)
     })
     .await??;

@@ -16,10 +16,11 @@ pub mod commands;
 pub mod error;
 pub mod state;
 
+use std::path::Path;
 use std::sync::Arc;
 
-use qrlogin_client::{AccountFile, KeyringStore};
-use tauri::Manager;
+use qrlogin_client::{AccountFile, TokenStore};
+use tauri::{AppHandle, Manager};
 
 use crate::state::AppState;
 
@@ -32,7 +33,8 @@ pub fn run() {
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
             let account_file = AccountFile::new(dir.join("account.json"));
-            app.manage(AppState::new(account_file, Arc::new(KeyringStore::new())));
+            let tokens = token_store(app.handle(), &dir);
+            app.manage(AppState::new(account_file, tokens));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -58,4 +60,44 @@ pub fn run() {
         eprintln!("QR Login could not start: {e}");
         std::process::exit(1);
     }
+}
+
+/// Where the session token is kept: the OS keyring on desktop and iOS (the
+/// Keychain there); on Android, which the keyring crate does not cover, a
+/// file in the app's private directory sealed under an Android Keystore key.
+#[cfg(not(target_os = "android"))]
+fn token_store(_app: &AppHandle, _dir: &Path) -> Arc<dyn TokenStore> {
+    Arc::new(qrlogin_client::KeyringStore::new())
+}
+
+#[cfg(target_os = "android")]
+fn token_store(app: &AppHandle, dir: &Path) -> Arc<dyn TokenStore> {
+    use qrlogin_client::SealedTokenStore;
+    use qrlogin_client::store::android::KeystoreCipher;
+    let app = app.clone();
+    let cipher = KeystoreCipher::new(move || java_vm(&app));
+    Arc::new(SealedTokenStore::new(
+        dir.join("session-token.sealed"),
+        cipher,
+    ))
+}
+
+/// The app's Java VM, from Tauri's JNI handle of the main window. Runs on a
+/// blocking thread (token-store calls always do): it waits for the UI
+/// thread to run the JNI closure.
+#[cfg(target_os = "android")]
+fn java_vm(app: &AppHandle) -> Result<qrlogin_client::store::android::JavaVM, String> {
+    let window = app
+        .get_webview_window("main")
+        .ok_or("the main window is not open")?;
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    window
+        .with_webview(move |webview| {
+            webview.jni_handle().exec(move |env, _activity, _webview| {
+                let _ = tx.send(env.get_java_vm().map_err(|e| e.to_string()));
+            });
+        })
+        .map_err(|e| e.to_string())?;
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .map_err(|_| "the app's window did not hand over the Java VM".to_string())?
 }

@@ -16,7 +16,7 @@ pub struct FileTokenStore {
     path: PathBuf,
 }
 
-type Tokens = BTreeMap<String, String>;
+pub(crate) type Tokens = BTreeMap<String, String>;
 
 impl FileTokenStore {
     pub fn new(path: impl Into<PathBuf>) -> Self {
@@ -27,54 +27,65 @@ impl FileTokenStore {
         &self.path
     }
 
-    fn key(server: &Origin, username: &str) -> String {
+    pub(crate) fn key(server: &Origin, username: &str) -> String {
         format!("{username} {server}")
     }
 
     fn read(&self) -> Result<Tokens, ClientError> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                ClientError::storage(format!("read the token file {}", self.path.display()), e)
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Tokens::new()),
-            Err(e) => Err(ClientError::storage(
-                format!("read the token file {}", self.path.display()),
-                e,
-            )),
-        }
+        read_map(&self.path)
     }
 
     fn write(&self, tokens: &Tokens) -> Result<(), ClientError> {
-        let fail = |e: &dyn std::fmt::Display| {
-            ClientError::storage(format!("write the token file {}", self.path.display()), e)
-        };
-        if tokens.is_empty() {
-            return match std::fs::remove_file(&self.path) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(fail(&e)),
-            };
-        }
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
-        }
-        let json = serde_json::to_vec_pretty(tokens).map_err(|e| fail(&e))?;
-        // Write a fresh 0600 file beside the target, then rename over it, so
-        // the token is never in a file anyone else could read, even briefly.
-        let tmp = self.path.with_extension("tmp");
-        let _ = std::fs::remove_file(&tmp);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp).map_err(|e| fail(&e))?;
-        file.write_all(&json).map_err(|e| fail(&e))?;
-        file.sync_all().map_err(|e| fail(&e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| fail(&e))
+        write_map(&self.path, tokens)
     }
+}
+
+/// The JSON map (account key → text) in the file at `path`; empty when
+/// there is no file.
+pub(crate) fn read_map(path: &Path) -> Result<Tokens, ClientError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            ClientError::storage(format!("read the token file {}", path.display()), e)
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Tokens::new()),
+        Err(e) => Err(ClientError::storage(
+            format!("read the token file {}", path.display()),
+            e,
+        )),
+    }
+}
+
+/// Writes the map to `path` as a fresh 0600 file (removes it when empty).
+pub(crate) fn write_map(path: &Path, tokens: &Tokens) -> Result<(), ClientError> {
+    let fail = |e: &dyn std::fmt::Display| {
+        ClientError::storage(format!("write the token file {}", path.display()), e)
+    };
+    if tokens.is_empty() {
+        return match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(fail(&e)),
+        };
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+    }
+    let json = serde_json::to_vec_pretty(tokens).map_err(|e| fail(&e))?;
+    // Write a fresh 0600 file beside the target, then rename over it, so
+    // the token is never in a file anyone else could read, even briefly.
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp).map_err(|e| fail(&e))?;
+    file.write_all(&json).map_err(|e| fail(&e))?;
+    file.sync_all().map_err(|e| fail(&e))?;
+    std::fs::rename(&tmp, path).map_err(|e| fail(&e))
 }
 
 impl TokenStore for FileTokenStore {

@@ -6,13 +6,20 @@
 //! - [`FileTokenStore`]: a file readable only by the user (mode 0600). Only
 //!   with an explicit opt-in (`qrlogin --insecure-storage`), as `gh` does.
 //! - [`MemoryTokenStore`]: for tests.
+//! - [`SealedTokenStore`]: tokens encrypted under a key the platform keeps,
+//!   in a file of the app's private directory; with
+//!   `android::KeystoreCipher` (Android only) the Android app's store. On
+//!   iOS the keyring crate's Keychain store ([`KeyringStore`]) is used.
 //!
 //! Tokens are keyed by server origin and user name. The calls block (the OS
 //! keyring is reached over D-Bus or a system API): from async code, call them
 //! through `tokio::task::spawn_blocking`, as [`crate::Session`] does.
 
+#[cfg(target_os = "android")]
+pub mod android;
 mod file;
 mod keyring;
+pub mod sealed;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,6 +28,7 @@ use qrlogin_core::{Origin, SessionToken};
 
 pub use self::file::FileTokenStore;
 pub use self::keyring::KeyringStore;
+pub use self::sealed::SealedTokenStore;
 use crate::error::ClientError;
 
 /// Keeps one session token per (server origin, user name).
