@@ -18,14 +18,19 @@
 //!
 //! Each table is bounded: idle (full) buckets are pruned when it fills up,
 //! and when it is still full every further key shares one overflow bucket,
-//! so memory stays flat even under a spread-out flood. Limits are per
-//! server instance.
+//! so memory stays flat even under a spread-out flood. With `--redis-url`
+//! the budgets live in Redis and count across every instance
+//! ([`shared`]); this instance's own buckets stand in while Redis is down.
+
+pub mod shared;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use shared::{SharedBudgets, Subject};
 
 /// Most keys tracked at once per table (about 64 bytes each).
 const MAX_KEYS: usize = 100_000;
@@ -187,6 +192,31 @@ impl RateLimiter {
         });
     }
 
+    /// The bucket rule, for the shared (Redis) buckets.
+    pub fn rule(&self) -> shared::Rule {
+        shared::Rule {
+            per_second: self.per_second,
+            burst: self.burst,
+            backoff: self.backoff,
+        }
+    }
+
+    /// Takes a token for `subject` from this instance's buckets.
+    fn check_subject(&self, subject: Subject<'_>, now: Instant) -> Result<(), Duration> {
+        match subject {
+            Subject::Client(ip) => self.check(ip, now),
+            Subject::Network(ip, prefix) => self.check_network(ip, prefix, now),
+            Subject::Name(name) => self.check_name(name, now),
+        }
+    }
+
+    fn refund_subject(&self, subject: Subject<'_>) {
+        match subject {
+            Subject::Client(ip) | Subject::Network(ip, _) => self.refund(ip),
+            Subject::Name(name) => self.refund_name(name),
+        }
+    }
+
     /// Keys tracked right now (at most the table size plus the overflow).
     pub fn tracked(&self) -> usize {
         self.buckets.lock().unwrap_or_else(|p| p.into_inner()).len()
@@ -213,6 +243,8 @@ pub struct Limits {
     pub sign_in_account_wide: Option<RateLimiter>,
     /// Scan, confirm and cancel, per app session.
     pub per_session: Option<RateLimiter>,
+    /// With `--redis-url`: the same budgets, shared by every instance.
+    pub shared: Option<Arc<SharedBudgets>>,
 }
 
 impl Limits {
@@ -223,49 +255,95 @@ impl Limits {
     /// a locked account costs the client its budget for every account.
     /// [`sign_in_succeeded`](Self::sign_in_succeeded) gives the tokens back,
     /// so only failures count.
-    pub fn sign_in(&self, ip: IpAddr, username: &str) -> Result<(), Refused> {
+    pub async fn sign_in(&self, ip: IpAddr, username: &str) -> Result<(), Refused> {
         let now = Instant::now();
-        if let Some(limiter) = &self.sign_in_per_client {
-            limiter
-                .check(ip, now)
-                .map_err(|wait| refused(wait, "too many sign-in attempts from your network"))?;
-        }
         let account = account_key(username);
-        if let Some(limiter) = &self.sign_in_per_account {
-            limiter
-                .check_name(&account_client_key(&account, ip), now)
-                .map_err(|wait| refused(wait, "too many sign-in attempts for this account"))?;
-        }
-        if let Some(limiter) = &self.sign_in_account_wide {
-            limiter
-                .check_name(&account, now)
+        let on_client = account_client_key(&account, ip);
+        self.take(
+            "sign-in",
+            &self.sign_in_per_client,
+            Subject::Client(ip),
+            now,
+        )
+        .await
+        .map_err(|wait| refused(wait, "too many sign-in attempts from your network"))?;
+        let per_account = [
+            (
+                "account-client",
+                &self.sign_in_per_account,
+                on_client.as_str(),
+            ),
+            ("account", &self.sign_in_account_wide, account.as_str()),
+        ];
+        for (name, limiter, key) in per_account {
+            self.take(name, limiter, Subject::Name(key), now)
+                .await
                 .map_err(|wait| refused(wait, "too many sign-in attempts for this account"))?;
         }
         Ok(())
     }
 
     /// The password was right: the attempt's tokens are given back.
-    pub fn sign_in_succeeded(&self, ip: IpAddr, username: &str) {
+    pub async fn sign_in_succeeded(&self, ip: IpAddr, username: &str) {
         let account = account_key(username);
-        if let Some(limiter) = &self.sign_in_per_client {
-            limiter.refund(ip);
-        }
-        if let Some(limiter) = &self.sign_in_per_account {
-            limiter.refund_name(&account_client_key(&account, ip));
-        }
-        if let Some(limiter) = &self.sign_in_account_wide {
-            limiter.refund_name(&account);
-        }
+        let on_client = account_client_key(&account, ip);
+        self.refund("sign-in", &self.sign_in_per_client, Subject::Client(ip))
+            .await;
+        self.refund(
+            "account-client",
+            &self.sign_in_per_account,
+            Subject::Name(&on_client),
+        )
+        .await;
+        self.refund(
+            "account",
+            &self.sign_in_account_wide,
+            Subject::Name(&account),
+        )
+        .await;
     }
 
     /// A scan, confirm or cancel by the app session `session_id`.
-    pub fn app_action(&self, session_id: &str) -> Result<(), Refused> {
-        match &self.per_session {
-            Some(limiter) => limiter
-                .check_name(session_id, Instant::now())
-                .map_err(|wait| refused(wait, "too many scans from this app")),
-            None => Ok(()),
+    pub async fn app_action(&self, session_id: &str) -> Result<(), Refused> {
+        self.take(
+            "app",
+            &self.per_session,
+            Subject::Name(session_id),
+            Instant::now(),
+        )
+        .await
+        .map_err(|wait| refused(wait, "too many scans from this app"))
+    }
+
+    /// Takes a token of `limiter` (named `name` in Redis) for `subject`:
+    /// from the shared buckets when there are any and Redis answers, else
+    /// from this instance's. A switched-off limit always allows.
+    async fn take(
+        &self,
+        name: &str,
+        limiter: &Option<RateLimiter>,
+        subject: Subject<'_>,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let Some(limiter) = limiter else {
+            return Ok(());
+        };
+        if let Some(shared) = &self.shared {
+            if let Ok(answer) = shared.take(name, subject, limiter.rule()).await {
+                return answer;
+            }
         }
+        limiter.check_subject(subject, now)
+    }
+
+    async fn refund(&self, name: &str, limiter: &Option<RateLimiter>, subject: Subject<'_>) {
+        let Some(limiter) = limiter else { return };
+        if let Some(shared) = &self.shared {
+            if shared.refund(name, subject, limiter.rule()).await.is_ok() {
+                return;
+            }
+        }
+        limiter.refund_subject(subject);
     }
 }
 
@@ -307,22 +385,29 @@ fn refused(wait: Duration, what: &str) -> Refused {
 
 impl Limits {
     /// A new sign-in code requested by `ip`.
-    pub fn ticket_creation(&self, ip: IpAddr) -> Result<(), Refused> {
+    pub async fn ticket_creation(&self, ip: IpAddr) -> Result<(), Refused> {
         let now = Instant::now();
         let too_many = |wait| refused(wait, "too many sign-in codes requested");
-        if let Some(limiter) = &self.create {
-            limiter.check(ip, now).map_err(too_many)?;
-        }
-        if let Some(limiter) = &self.pending_per_client {
-            limiter
-                .check(ip, now)
-                .map_err(|wait| refused(wait, "too many sign-in codes waiting for a scan"))?;
-        }
+        self.take("create", &self.create, Subject::Client(ip), now)
+            .await
+            .map_err(too_many)?;
+        self.take(
+            "pending",
+            &self.pending_per_client,
+            Subject::Client(ip),
+            now,
+        )
+        .await
+        .map_err(|wait| refused(wait, "too many sign-in codes waiting for a scan"))?;
         if ip.to_canonical().is_ipv6() {
-            for (limiter, prefix) in [(&self.create_per_56, 56), (&self.create_per_48, 48)] {
-                if let Some(limiter) = limiter {
-                    limiter.check_network(ip, prefix, now).map_err(too_many)?;
-                }
+            let networks = [
+                ("create56", &self.create_per_56, 56),
+                ("create48", &self.create_per_48, 48),
+            ];
+            for (name, limiter, prefix) in networks {
+                self.take(name, limiter, Subject::Network(ip, prefix), now)
+                    .await
+                    .map_err(too_many)?;
             }
         }
         Ok(())
@@ -369,19 +454,39 @@ mod tests {
         assert_eq!(limiter.check(ip("2001:db8:1:3::1"), now), Ok(()));
     }
 
-    #[test]
-    fn wider_ipv6_networks_share_one_budget() {
+    #[tokio::test]
+    async fn wider_ipv6_networks_share_one_budget() {
         let limits = Limits {
             create_per_56: RateLimiter::new(60, 2),
             ..Limits::default()
         };
         // Three /64s of one /56: the third is refused.
-        assert!(limits.ticket_creation(ip("2001:db8:1:100::1")).is_ok());
-        assert!(limits.ticket_creation(ip("2001:db8:1:1ff::1")).is_ok());
-        assert!(limits.ticket_creation(ip("2001:db8:1:120::1")).is_err());
+        assert!(
+            limits
+                .ticket_creation(ip("2001:db8:1:100::1"))
+                .await
+                .is_ok()
+        );
+        assert!(
+            limits
+                .ticket_creation(ip("2001:db8:1:1ff::1"))
+                .await
+                .is_ok()
+        );
+        assert!(
+            limits
+                .ticket_creation(ip("2001:db8:1:120::1"))
+                .await
+                .is_err()
+        );
         // Another /56 has its own budget; IPv4 is not affected.
-        assert!(limits.ticket_creation(ip("2001:db8:1:200::1")).is_ok());
-        assert!(limits.ticket_creation(ip("192.0.2.1")).is_ok());
+        assert!(
+            limits
+                .ticket_creation(ip("2001:db8:1:200::1"))
+                .await
+                .is_ok()
+        );
+        assert!(limits.ticket_creation(ip("192.0.2.1")).await.is_ok());
     }
 
     #[test]
@@ -457,21 +562,21 @@ mod tests {
         assert_eq!(limiter.check_name("bob", now), Ok(()));
     }
 
-    #[test]
-    fn account_budget_ignores_case_and_spaces() {
+    #[tokio::test]
+    async fn account_budget_ignores_case_and_spaces() {
         let limits = Limits {
             sign_in_per_account: RateLimiter::new(60, 1),
             ..Limits::default()
         };
         let client = ip("192.0.2.1");
-        assert!(limits.sign_in(client, "alice").is_ok());
-        assert!(limits.sign_in(client, " Alice ").is_err());
+        assert!(limits.sign_in(client, "alice").await.is_ok());
+        assert!(limits.sign_in(client, " Alice ").await.is_err());
         // The lockout is per client: another network is not locked out.
-        assert!(limits.sign_in(ip("192.0.2.2"), "alice").is_ok());
+        assert!(limits.sign_in(ip("192.0.2.2"), "alice").await.is_ok());
     }
 
-    #[test]
-    fn successful_sign_ins_do_not_count() {
+    #[tokio::test]
+    async fn successful_sign_ins_do_not_count() {
         let limits = Limits {
             sign_in_per_client: RateLimiter::with_backoff(1, 2),
             sign_in_per_account: RateLimiter::with_backoff(1, 2),
@@ -479,41 +584,41 @@ mod tests {
         };
         let client = ip("192.0.2.1");
         for _ in 0..10 {
-            assert!(limits.sign_in(client, "alice").is_ok());
-            limits.sign_in_succeeded(client, "alice");
+            assert!(limits.sign_in(client, "alice").await.is_ok());
+            limits.sign_in_succeeded(client, "alice").await;
         }
         // Two failures use up the burst.
-        assert!(limits.sign_in(client, "alice").is_ok());
-        assert!(limits.sign_in(client, "alice").is_ok());
-        assert!(limits.sign_in(client, "alice").is_err());
+        assert!(limits.sign_in(client, "alice").await.is_ok());
+        assert!(limits.sign_in(client, "alice").await.is_ok());
+        assert!(limits.sign_in(client, "alice").await.is_err());
     }
 
-    #[test]
-    fn tries_on_a_locked_account_drain_the_clients_budget() {
+    #[tokio::test]
+    async fn tries_on_a_locked_account_drain_the_clients_budget() {
         let limits = Limits {
             sign_in_per_client: RateLimiter::with_backoff(1, 3),
             sign_in_per_account: RateLimiter::with_backoff(1, 1),
             ..Limits::default()
         };
         let client = ip("192.0.2.1");
-        assert!(limits.sign_in(client, "alice").is_ok());
-        assert!(limits.sign_in(client, "alice").is_err());
-        assert!(limits.sign_in(client, "alice").is_err());
+        assert!(limits.sign_in(client, "alice").await.is_ok());
+        assert!(limits.sign_in(client, "alice").await.is_err());
+        assert!(limits.sign_in(client, "alice").await.is_err());
         // Three tries spent the client's burst: other accounts wait too.
-        assert!(limits.sign_in(client, "bob").is_err());
+        assert!(limits.sign_in(client, "bob").await.is_err());
         // The owner on another network is not locked out.
-        assert!(limits.sign_in(ip("198.51.100.7"), "alice").is_ok());
+        assert!(limits.sign_in(ip("198.51.100.7"), "alice").await.is_ok());
     }
 
-    #[test]
-    fn the_account_wide_budget_counts_every_client() {
+    #[tokio::test]
+    async fn the_account_wide_budget_counts_every_client() {
         let limits = Limits {
             sign_in_account_wide: RateLimiter::with_backoff(1, 2),
             ..Limits::default()
         };
-        assert!(limits.sign_in(ip("192.0.2.1"), "alice").is_ok());
-        assert!(limits.sign_in(ip("192.0.2.2"), "alice").is_ok());
-        assert!(limits.sign_in(ip("192.0.2.3"), "alice").is_err());
-        assert!(limits.sign_in(ip("192.0.2.3"), "bob").is_ok());
+        assert!(limits.sign_in(ip("192.0.2.1"), "alice").await.is_ok());
+        assert!(limits.sign_in(ip("192.0.2.2"), "alice").await.is_ok());
+        assert!(limits.sign_in(ip("192.0.2.3"), "alice").await.is_err());
+        assert!(limits.sign_in(ip("192.0.2.3"), "bob").await.is_ok());
     }
 }

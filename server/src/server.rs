@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::config::ServeArgs;
 use crate::db::{Database, DatabaseTarget, DbError};
 use crate::keys::SigningKeys;
+use crate::limits::shared::SharedBudgets;
 use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
 use crate::oidc::clients::{ClientError, Registration};
@@ -203,7 +204,7 @@ pub async fn start_with_clock(args: &ServeArgs, clock: Clock) -> Result<RunningS
         oidc: Arc::new(oidc),
         streams: StreamSlots::new(args.max_streams_per_ip, args.max_streams, metrics.clone()),
         metrics,
-        limits: Arc::new(limits(args)),
+        limits: Arc::new(limits(args)?),
         shutdown: shutdown.clone(),
     };
 
@@ -223,9 +224,18 @@ pub async fn start_with_clock(args: &ServeArgs, clock: Clock) -> Result<RunningS
     })
 }
 
-/// The rate limits from the command line (a rate of 0 switches one off).
-fn limits(args: &ServeArgs) -> Limits {
-    Limits {
+/// The rate limits from the command line (a rate of 0 switches one off),
+/// shared through Redis with `--redis-url`.
+fn limits(args: &ServeArgs) -> Result<Limits, StartError> {
+    let shared = match &args.redis_url {
+        Some(url) => Some(Arc::new(
+            SharedBudgets::open(url, &args.redis_prefix, RedisSettings::DEFAULT_OP_TIMEOUT)
+                .map_err(|e| StartError::Store(StoreError::Unavailable(e)))?,
+        )),
+        None => None,
+    };
+    Ok(Limits {
+        shared,
         create: RateLimiter::new(args.create_rate, args.create_burst),
         create_per_56: RateLimiter::new(
             args.create_rate.saturating_mul(4),
@@ -246,7 +256,7 @@ fn limits(args: &ServeArgs) -> Limits {
             args.account_wide_sign_in_burst,
         ),
         per_session: RateLimiter::new(args.scan_rate, args.scan_burst),
-    }
+    })
 }
 
 /// `--max-pending-per-client` codes, refilled over one pending lifetime.

@@ -246,7 +246,7 @@ async fn limit_ticket_creation(
     next: Next,
 ) -> Response {
     let ip = client_ip(request.headers(), peer, state.settings.trust_proxy);
-    match state.limits.ticket_creation(ip) {
+    match state.limits.ticket_creation(ip).await {
         Ok(()) => next.run(request).await,
         Err(refused) => AppError::from(refused).into_response(),
     }

@@ -19,6 +19,7 @@ mod rate_limit;
 mod redis_store;
 mod resource_bounds;
 mod sessions;
+mod shared_limits;
 mod sign_ins;
 mod slow_clients;
 mod store;

@@ -33,7 +33,7 @@ pub async fn sign_in(
         device_name,
     } = request;
     let ip = client_ip(&headers, peer, state.settings.trust_proxy);
-    state.limits.sign_in(ip, &username)?;
+    state.limits.sign_in(ip, &username).await?;
     let (token, user) = state
         .accounts
         .sign_in(&username, password, &device_name)
@@ -41,7 +41,7 @@ pub async fn sign_in(
         .ok_or_else(|| {
             AppError::new(ErrorCode::InvalidCredentials, "wrong username or password")
         })?;
-    state.limits.sign_in_succeeded(ip, &username);
+    state.limits.sign_in_succeeded(ip, &username).await;
     let user = profile::profile(&user, &state.settings.public_url);
     Ok((StatusCode::CREATED, ApiJson(SignInResponse { token, user })))
 }
@@ -81,7 +81,7 @@ pub async fn scan(
     AppAuth(session): AppAuth,
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<ScanResponse>> {
-    state.limits.app_action(&session.id)?;
+    state.limits.app_action(&session.id).await?;
     let scanner_ip = client_ip(&headers, peer, state.settings.trust_proxy);
     let scanned = sign_ins::scan(&state, &session, &id, scanner_ip).await?;
     Ok(ApiJson(scanned))
@@ -104,7 +104,7 @@ pub async fn confirm(
     TicketPath(id): TicketPath,
     OptionalJson(body): OptionalJson<ConfirmRequest>,
 ) -> AppResult<ApiJson<StatusResponse>> {
-    state.limits.app_action(&session.id)?;
+    state.limits.app_action(&session.id).await?;
     let code = body.and_then(|b| b.verification_code);
     let status = sign_ins::confirm(&state, &session, &id, code).await?;
     Ok(ApiJson(StatusResponse { status }))
@@ -123,7 +123,7 @@ pub async fn cancel(
     AppAuth(session): AppAuth,
     TicketPath(id): TicketPath,
 ) -> AppResult<ApiJson<StatusResponse>> {
-    state.limits.app_action(&session.id)?;
+    state.limits.app_action(&session.id).await?;
     let event = Event::Cancel {
         user: session.user.id,
     };
