@@ -132,6 +132,25 @@ pub struct ServeArgs {
     #[arg(long, env = "QRLOGIN_SITE_NAME")]
     pub site_name: Option<String>,
 
+    /// The Android app's package name, to serve `/.well-known/assetlinks.json`
+    /// (App Links: a phone's camera opens sign-in codes in the app).
+    #[arg(long, env = "QRLOGIN_ANDROID_APP_ID")]
+    pub android_app_id: Option<String>,
+
+    /// SHA-256 fingerprint of the Android app's signing certificate
+    /// (`AB:CD:…`; repeatable; `QRLOGIN_ANDROID_CERT_SHA256` comma-separated).
+    #[arg(
+        long = "android-cert-sha256",
+        env = "QRLOGIN_ANDROID_CERT_SHA256",
+        value_delimiter = ','
+    )]
+    pub android_cert_sha256: Vec<String>,
+
+    /// The iOS app's `TEAMID.bundle.id`, to serve
+    /// `/.well-known/apple-app-site-association` (Universal Links).
+    #[arg(long, env = "QRLOGIN_IOS_APP_ID")]
+    pub ios_app_id: Option<String>,
+
     /// Number matching: after the scan the page shows a two-digit number and
     /// the app must pick it among three; a wrong pick cancels the sign-in.
     #[arg(long, env = "QRLOGIN_VERIFICATION_CODE")]

@@ -13,6 +13,7 @@
 //! ([`db`] for SQL, [`store`] for tickets). Time comes from one [`Clock`].
 
 pub mod accounts;
+pub mod app_links;
 pub mod avatar;
 pub mod clock;
 pub mod config;
@@ -58,6 +59,8 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// Origins allowed to call the web-side API with CORS.
     pub allowed_origins: Vec<HeaderValue>,
+    /// The phone app's identity, for App Links / Universal Links.
+    pub app_links: app_links::AppLinks,
 }
 
 impl Settings {

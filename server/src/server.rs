@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounts::{AccountError, Accounts};
+use crate::app_links::{AppLinks, AppLinksError};
 use crate::clock::Clock;
 use crate::config::ServeArgs;
 use crate::db::{Database, DatabaseTarget, DbError};
@@ -64,6 +65,8 @@ pub enum StartError {
     Key(#[from] KeyError),
     #[error("ticket store: {0}")]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    AppLinks(#[from] AppLinksError),
     #[error("demo client: {0}")]
     DemoClient(#[from] ClientError),
 }
@@ -149,6 +152,11 @@ pub async fn start_with_clock(args: &ServeArgs, clock: Clock) -> Result<RunningS
         .map(|o| allowed_origin(o))
         .collect::<Result<_, _>>()?;
 
+    let app_links = AppLinks::parse(
+        args.android_app_id.as_deref(),
+        &args.android_cert_sha256,
+        args.ios_app_id.as_deref(),
+    )?;
     let shutdown = CancellationToken::new();
     let metrics = Arc::new(Metrics::default());
     let (store, sweeper): (Arc<dyn TicketStore>, _) = match &args.redis_url {
@@ -195,6 +203,7 @@ pub async fn start_with_clock(args: &ServeArgs, clock: Clock) -> Result<RunningS
             public_url,
             trust_proxy: args.trust_proxy,
             allowed_origins,
+            app_links,
         }),
         clock,
         db,

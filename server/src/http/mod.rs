@@ -76,6 +76,11 @@ pub fn app(state: AppState) -> Router {
         .route("/sdk/qrlogin.d.ts", get(pages::sdk_types))
         .route("/sdk/qrlogin/{file}", get(pages::sdk_module))
         .route("/q/{id}", get(pages::qr_landing))
+        .route("/.well-known/assetlinks.json", get(pages::assetlinks))
+        .route(
+            "/.well-known/apple-app-site-association",
+            get(pages::apple_app_site_association),
+        )
         .merge(oidc_routes())
         .route("/static/{*path}", get(pages::asset))
         .fallback(|| async { AppError::not_found("no such route") })

@@ -370,3 +370,61 @@ async fn the_database_files_are_private_to_their_owner() {
         assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{file}");
     }
 }
+
+#[tokio::test]
+async fn app_link_documents_are_served_when_the_app_is_configured() {
+    let print = "14:6D:E9:83:C5:73:06:50:D8:EE:B9:95:2F:34:FC:64:16:A0:83:42:E6:1D:BE:A8:8A:04:96:B2:3F:CF:44:E5";
+    let app = crate::spawn_app_with(
+        crate::Db::Sqlite,
+        &[
+            "--android-app-id",
+            "org.qrlogin.app",
+            "--android-cert-sha256",
+            print,
+            "--ios-app-id",
+            "ABCDE12345.org.qrlogin.app",
+        ],
+    )
+    .await;
+    let android = app
+        .client
+        .get(app.url("/.well-known/assetlinks.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(android.status(), 200);
+    assert_eq!(android.headers()["content-type"], "application/json");
+    let android: serde_json::Value = android.json().await.unwrap();
+    assert_eq!(android[0]["target"]["namespace"], "android_app");
+    assert_eq!(android[0]["target"]["package_name"], "org.qrlogin.app");
+    assert_eq!(android[0]["target"]["sha256_cert_fingerprints"][0], print);
+    let apple = app
+        .client
+        .get(app.url("/.well-known/apple-app-site-association"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(apple.status(), 200);
+    let apple: serde_json::Value = apple.json().await.unwrap();
+    assert_eq!(
+        apple["applinks"]["details"][0]["appIDs"][0],
+        "ABCDE12345.org.qrlogin.app"
+    );
+    assert_eq!(
+        apple["applinks"]["details"][0]["components"][0]["/"],
+        "/q/*"
+    );
+
+    let plain = crate::spawn_app().await;
+    let none = plain
+        .client
+        .get(plain.url("/.well-known/assetlinks.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        none.status(),
+        404,
+        "nothing to serve without an app identity"
+    );
+}

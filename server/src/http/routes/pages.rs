@@ -1,12 +1,13 @@
 //! The hosted page, the SDK and their assets, embedded from `server/web/`.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
 use qrlogin_core::TicketId;
 
+use crate::AppState;
 use crate::http::error::AppError;
 
 static WEB: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web");
@@ -119,6 +120,33 @@ pub async fn qr_landing(Path(id): Path<String>) -> Response {
         Err(_) => StatusCode::NOT_FOUND,
     };
     file(status, "q.html")
+}
+
+/// `/.well-known/assetlinks.json` (Android App Links), when configured.
+pub async fn assetlinks(State(state): State<AppState>) -> Response {
+    well_known(state.settings.app_links.assetlinks())
+}
+
+/// `/.well-known/apple-app-site-association` (Universal Links), when configured.
+pub async fn apple_app_site_association(State(state): State<AppState>) -> Response {
+    well_known(state.settings.app_links.apple_app_site_association())
+}
+
+fn well_known(document: Option<serde_json::Value>) -> Response {
+    match document {
+        Some(doc) => (
+            [
+                (CONTENT_TYPE, "application/json"),
+                (CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            doc.to_string(),
+        )
+            .into_response(),
+        None => AppError::not_found(
+            "no phone app is configured on this server (--android-app-id, --ios-app-id)",
+        )
+        .into_response(),
+    }
 }
 
 /// `/static/<path>`: every file of `server/web/`.
