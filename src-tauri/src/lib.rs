@@ -26,7 +26,11 @@ use crate::state::AppState;
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = tauri::Builder::default();
+    // Links that open the app: https://<server>/q/<id> on phones (App Links,
+    // host in tauri.conf.json), qrlogin:<login code> on desktop. The UI reads
+    // them (get_current, the deep-link://new-url event) and answers them
+    // like a scan.
+    let builder = tauri::Builder::default().plugin(tauri_plugin_deep_link::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     let result = builder

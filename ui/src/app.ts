@@ -16,7 +16,8 @@ export type Result =
 export interface Nav {
   /** `notice`: something to tell the user on the sign-in screen. */
   signIn(notice?: string): void;
-  scanner(): void;
+  /** `link`: a login code that arrived as a link, answered like a scan. */
+  scanner(link?: string): void;
   confirm(request: LoginRequest): void;
   result(result: Result): void;
   settings(): void;

@@ -24,9 +24,16 @@ export type AppSession = AppSessionInfo;
 /**
  * Every `kind` a command fails with: `qrlogin_client::ErrorKind` (generated),
  * the app shell's own (src-tauri: camera, no pending login, internal), and the
- * UI's own (a form field left empty). `errors.ts` has a title for each.
+ * UI's own (a form field left empty, the phone's camera not allowed).
+ * `errors.ts` has a title for each.
  */
-export type AppErrorKind = ClientErrorKind | "no_camera" | "no_pending_login" | "internal" | "missing_field";
+export type AppErrorKind =
+  | ClientErrorKind
+  | "no_camera"
+  | "no_pending_login"
+  | "internal"
+  | "missing_field"
+  | "camera_denied";
 
 /** Every command error: `kind` to branch on, `message` for people. */
 export interface AppError {
@@ -105,11 +112,45 @@ async function call<T>(cmd: string, args?: Record<string, unknown> | Uint8Array)
 export const backend = {
   /** Android/iOS build: scanning goes through the system scanner plugin. */
   isMobile: /Android|iPhone|iPad/i.test(navigator.userAgent),
-  /** Mobile only: opens tauri-plugin-barcode-scanner's full-screen scanner. */
-  scanWithSystemScanner: () =>
-    call<{ content: string }>("plugin:barcode-scanner|scan", { windowed: false, formats: ["QR_CODE"] }).then(
-      (scanned) => scanned.content,
-    ),
+  /**
+   * Mobile only: opens tauri-plugin-barcode-scanner's full-screen scanner,
+   * asking for the camera permission first when it is not granted yet.
+   * Resolves with the code's text, or `null` when the person cancelled.
+   */
+  async scanWithSystemScanner(): Promise<string | null> {
+    let permission = await call<CameraPermission>("plugin:barcode-scanner|check_permissions");
+    if (permission.camera !== "granted") {
+      permission = await call<CameraPermission>("plugin:barcode-scanner|request_permissions");
+    }
+    if (permission.camera !== "granted") {
+      throw {
+        kind: "camera_denied",
+        message:
+          "QR Login may not use the camera. Allow it in the system settings (Apps → QR Login → Permissions → Camera), then tap Scan with camera again — or scan a screenshot of the code from an image file.",
+      } satisfies AppError;
+    }
+    try {
+      const scanned = await call<{ content: string }>("plugin:barcode-scanner|scan", {
+        windowed: false,
+        formats: ["QR_CODE"],
+      });
+      return scanned.content;
+    } catch (err) {
+      // The plugin rejects with "cancelled" when the person backs out.
+      if (toAppError(err).message === "cancelled") return null;
+      throw err;
+    }
+  },
+
+  /**
+   * The links the app was opened with (tauri-plugin-deep-link): on phones
+   * `https://<server>/q/<id>` (App Links), on desktop `qrlogin:<login code>`.
+   */
+  openedWithLinks: () => call<string[] | null>("plugin:deep-link|get_current").then((urls) => urls ?? []),
+  /** Fires when a link opens the running app. */
+  onLinkOpened(handler: (urls: string[]) => void): Promise<UnlistenFn> {
+    return listen<string[]>("deep-link://new-url", (event) => handler(event.payload));
+  },
 
   /** The signed-in account restored from disk and the OS keyring, if any. */
   account: () => call<Account | null>("account"),
@@ -153,6 +194,26 @@ export const backend = {
   /** Turns QR sign-in on or off for the account. */
   setQrLogin: (enabled: boolean) => call<AccountSettings>("set_qr_login", { enabled }),
 };
+
+/** The barcode-scanner plugin's permission state. */
+interface CameraPermission {
+  camera: "granted" | "denied" | "prompt" | "prompt-with-rationale";
+}
+
+/** The desktop link scheme: `qrlogin:https://login.example.com/q/<id>`. */
+const LINK_SCHEME = "qrlogin:";
+
+/**
+ * The scanned text an opened link stands for: the login code itself
+ * (`https://<server>/q/<id>`, an App Link), or what follows `qrlogin:`.
+ * It then takes the path of a scanned code (`beginLogin`: the same origin
+ * check, the same confirm screen).
+ */
+export function codeOfLink(url: string): string {
+  const text = url.trim();
+  if (!text.toLowerCase().startsWith(LINK_SCHEME)) return text;
+  return text.slice(LINK_SCHEME.length).replace(/^\/\/(?=https?:)/i, "");
+}
 
 /** The ticket id in a login code's text (`<origin>/q/<id>`). */
 export function ticketIdOf(qr: string): string {

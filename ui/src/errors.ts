@@ -38,6 +38,7 @@ const TITLES: Record<AppErrorKind, string> = {
   // the app's own
   missing_field: "Something is missing",
   no_camera: "No camera found",
+  camera_denied: "The camera is not allowed",
   no_pending_login: "There is no sign-in request to answer",
   internal: "Something went wrong",
 };

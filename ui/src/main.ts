@@ -1,6 +1,6 @@
 import "./style.css";
 import { type Ctx, type Nav, Prefs, type Screen, applyTheme } from "./app";
-import { type Account, type AppError, backend, toAppError } from "./backend";
+import { type Account, type AppError, backend, codeOfLink, toAppError } from "./backend";
 import { confirmScreen } from "./screens/confirm";
 import { resultScreen } from "./screens/result";
 import { scannerScreen } from "./screens/scanner";
@@ -20,7 +20,7 @@ function show(screen: Screen) {
 
 const nav: Nav = {
   signIn: (notice) => show(signInScreen(ctx, undefined, notice)),
-  scanner: () => (ctx.account ? show(scannerScreen(ctx)) : nav.signIn()),
+  scanner: (link) => (ctx.account ? show(scannerScreen(ctx, link)) : nav.signIn()),
   confirm: (request) => show(confirmScreen(ctx, request)),
   result: (result) => show(resultScreen(ctx, result)),
   settings: () => show(settingsScreen(ctx)),
@@ -36,6 +36,18 @@ const ctx: Ctx = {
   prefs: new Prefs(),
 };
 
+/**
+ * A link opened the app (a phone's camera app scanned the login QR, or a
+ * `qrlogin:` link on desktop): answered like a scan of that code, from the
+ * scanner screen, whatever screen was showing.
+ */
+function openLink(urls: string[]) {
+  const url = urls.at(-1);
+  if (url === undefined) return;
+  if (ctx.account) nav.scanner(codeOfLink(url));
+  else nav.signIn("Sign in first, then open the sign-in link again.");
+}
+
 async function boot() {
   applyTheme(ctx.prefs.theme);
   let restoreError: AppError | undefined;
@@ -44,7 +56,10 @@ async function boot() {
   } catch (err) {
     restoreError = toAppError(err);
   }
-  if (ctx.account) nav.scanner();
+  const opened = await backend.openedWithLinks().catch(() => []);
+  backend.onLinkOpened(openLink).catch(() => undefined);
+  if (opened.length > 0 && !restoreError) openLink(opened);
+  else if (ctx.account) nav.scanner();
   else show(signInScreen(ctx, restoreError));
 }
 

@@ -29,6 +29,12 @@ export interface MockState {
   /** Number matching (`?verification=1`): the choices offered and the page's number. */
   verificationChoices: string[] | null;
   pageCode: string;
+  /** The phone's camera permission (`?cameraPermission=denied`): what the barcode plugin reports. */
+  cameraPermission: "granted" | "denied" | "prompt";
+  /** `?scan=cancel`: the person backs out of the system scanner. */
+  scanCancelled: boolean;
+  /** `?link=URL`: the link the app was opened with (tauri-plugin-deep-link). */
+  openedWith: string[] | null;
   /** `?network=other`: the browser is on another network than this device. */
   sameNetwork: boolean;
   /** What `revoke_sign_in` answers for a sign-in not in the list yet (`?revokeOutcome=cancelled`). */
@@ -67,6 +73,9 @@ export function installMockBackend(options: URLSearchParams): MockState {
     verificationChoices: options.get("verification") === "1" ? ["42", "17", "80"] : null,
     pageCode: "17",
     sameNetwork: options.get("network") !== "other",
+    cameraPermission: options.get("cameraPermission") === "denied" ? "denied" : "prompt",
+    scanCancelled: options.get("scan") === "cancel",
+    openedWith: options.get("link") ? [String(options.get("link"))] : null,
     revokeOutcome: options.get("revokeOutcome") === "cancelled" ? "cancelled" : "revoked",
     sessions: exampleSessions(),
     signIns: options.get("history") === "empty" ? [] : exampleSignIns(),
@@ -145,7 +154,22 @@ export function installMockBackend(options: URLSearchParams): MockState {
       pending = request;
       return request;
     },
-    "plugin:barcode-scanner|scan": () => ({ content: state.imageText, format: "QR_CODE" }),
+    // tauri-plugin-barcode-scanner: a permission prompt the person answers
+    // (granted unless `?cameraPermission=denied`), then the scan or a cancel.
+    "plugin:barcode-scanner|check_permissions": () => ({ camera: state.cameraPermission }),
+    "plugin:barcode-scanner|request_permissions": () => {
+      if (state.cameraPermission === "prompt") state.cameraPermission = "granted";
+      return { camera: state.cameraPermission };
+    },
+    "plugin:barcode-scanner|scan": () => {
+      if (state.cameraPermission !== "granted") {
+        throw "No permission to use camera. Did you request it yet?";
+      }
+      if (state.scanCancelled) throw "cancelled";
+      return { content: state.imageText, format: "QR_CODE" };
+    },
+    // tauri-plugin-deep-link
+    "plugin:deep-link|get_current": () => state.openedWith,
     confirm_login: (args) => {
       const request = takePending();
       const code = (args.code as string | null | undefined) ?? null;
@@ -280,6 +304,11 @@ function exampleSignIns(): SignInRecord[] {
 /** Pretends the camera stopped working. */
 export function emitCameraFailed(error: AppError): Promise<void> {
   return emit("camera-failed", error);
+}
+
+/** Pretends a link opened the running app (tauri-plugin-deep-link's event). */
+export function emitLinkOpened(url: string): Promise<void> {
+  return emit("deep-link://new-url", [url]);
 }
 
 /** Pretends the camera thread decoded `text`. */

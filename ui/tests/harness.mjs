@@ -39,8 +39,8 @@ export async function startHarness() {
 
   return {
     /** Opens the app with mock options, e.g. `{ signedIn: 1, camera: "none" }`. */
-    async openApp(options = {}, { colorScheme = "light", clock = false, userAgent } = {}) {
-      const context = await browser.newContext({ colorScheme, userAgent, viewport: { width: 440, height: 780 } });
+    async openApp(options = {}, { colorScheme = "light", clock = false, userAgent, viewport = { width: 440, height: 780 } } = {}) {
+      const context = await browser.newContext({ colorScheme, userAgent, viewport, hasTouch: userAgent?.includes("Mobile") });
       const page = await context.newPage();
       const errors = [];
       page.on("pageerror", (err) => errors.push(err));
@@ -67,6 +67,11 @@ export function failNext(page, cmd, kind, message) {
   return page.evaluate(([cmd, kind, message]) => {
     window.qrloginMock.failures[cmd] = { kind, message };
   }, [cmd, kind, message]);
+}
+
+/** Pretends a link opened the running app (tauri-plugin-deep-link's event). */
+export function openLink(page, url) {
+  return page.evaluate((url) => window.qrloginOpenLink(url), url);
 }
 
 export function emitQr(page, text = "https://login.example.com/q/AAAAAAAAAAAAAAAAAAAAAA") {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { calls, emitQr, failNext, startHarness } from "./harness.mjs";
+import { calls, emitQr, failNext, openLink, startHarness } from "./harness.mjs";
 
 let harness;
 before(async () => {
@@ -611,3 +611,117 @@ function luminance(rgb) {
   const [r, g, b] = rgb.match(/\d+/g).map(Number);
   return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
 }
+
+const ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+const LOGIN_LINK = "https://login.example.com/q/AAAAAAAAAAAAAAAAAAAAAA";
+
+describe("links that open the app (tauri-plugin-deep-link mocked)", () => {
+  it("opened by a login link, it goes through begin_login to the confirm screen, like a scan", async () => {
+    const page = await harness.openApp({ signedIn: 1, link: LOGIN_LINK }, { userAgent: ANDROID });
+    await screen(page, "confirm");
+    assert.deepEqual(await argsOf(page, "begin_login"), [{ text: LOGIN_LINK }]);
+    assert.ok((await calls(page)).includes("plugin:deep-link|get_current"));
+    assert.match(await text(page, "main"), /Example Shop/);
+    await page.close();
+  });
+
+  it("a link to another server is refused like a scanned code, nothing confirmed", async () => {
+    const page = await harness.openApp({ signedIn: 1 });
+    await screen(page, "scanner");
+    await openLink(page, "https://evil.example/q/AAAAAAAAAAAAAAAAAAAAAA");
+    const alert = await text(page, ".alert");
+    assert.match(alert, /This code is for a different website/);
+    assert.match(alert, /evil\.example[\s\S]*Nothing was sent/);
+    assert.equal(await page.getAttribute("#app", "data-screen"), "scanner");
+    assert.ok(!(await calls(page)).includes("confirm_login"));
+    await page.close();
+  });
+
+  it("a desktop qrlogin: link arriving on another screen is answered from the scanner", async () => {
+    const page = await harness.openApp({ signedIn: 1 });
+    await screen(page, "scanner");
+    await page.click("#open-settings");
+    await screen(page, "settings");
+    await openLink(page, `qrlogin:${LOGIN_LINK}`);
+    await screen(page, "confirm");
+    assert.deepEqual(await argsOf(page, "begin_login"), [{ text: LOGIN_LINK }]);
+    await page.click("#cancel");
+    await screen(page, "result");
+    assert.ok((await calls(page)).includes("cancel_login"));
+    await page.close();
+  });
+
+  it("when signed out, a link asks to sign in first and sends nothing", async () => {
+    const page = await harness.openApp({ link: LOGIN_LINK });
+    await screen(page, "signin");
+    assert.match(await text(page, "main"), /Sign in first, then open the sign-in link again/);
+    assert.ok(!(await calls(page)).includes("begin_login"));
+    await page.close();
+  });
+});
+
+describe("phone screens (tauri-plugin-barcode-scanner mocked)", () => {
+  /** No sideways scrolling: nothing wider than the phone's screen. */
+  const fitsWidth = (page) =>
+    page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+  for (const [width, height] of [
+    [360, 800],
+    [390, 844],
+  ]) {
+    it(`scanner, confirm and settings fit ${width}×${height}; a scan result opens the confirm screen`, async () => {
+      const page = await harness.openApp({ signedIn: 1 }, { userAgent: ANDROID, viewport: { width, height } });
+      await screen(page, "scanner");
+      assert.ok(await fitsWidth(page), "scanner");
+      await shot(page, `app-phone-${width}-scanner`);
+      await page.click("#system-scan");
+      await screen(page, "confirm");
+      const log = await calls(page);
+      assert.ok(log.includes("plugin:barcode-scanner|request_permissions"), log.join());
+      assert.ok(log.includes("plugin:barcode-scanner|scan"), log.join());
+      assert.ok(!log.includes("start_camera"), log.join());
+      assert.ok(await fitsWidth(page), "confirm");
+      await shot(page, `app-phone-${width}-confirm`);
+      await page.click("#cancel");
+      await screen(page, "result");
+      await page.click("#scan-another");
+      await screen(page, "scanner");
+      await page.click("#open-settings");
+      await screen(page, "settings");
+      await page.waitForSelector('#sessions[aria-busy="false"], #sessions li');
+      assert.ok(await fitsWidth(page), "settings");
+      await shot(page, `app-phone-${width}-settings`);
+      assert.deepEqual(page.jsErrors, []);
+      await page.close();
+    });
+  }
+
+  it("a denied camera permission says how to allow it and does not scan", async () => {
+    const page = await harness.openApp(
+      { signedIn: 1, cameraPermission: "denied" },
+      { userAgent: ANDROID, viewport: { width: 360, height: 800 } },
+    );
+    await screen(page, "scanner");
+    await page.click("#system-scan");
+    const alert = await text(page, ".alert");
+    assert.match(alert, /The camera is not allowed[\s\S]*Permissions → Camera/);
+    assert.equal(await page.getAttribute(".alert", "data-kind"), "camera_denied");
+    assert.ok(!(await calls(page)).includes("plugin:barcode-scanner|scan"));
+    await shot(page, "app-phone-360-camera-denied");
+    await page.close();
+  });
+
+  it("cancelling the system scanner stays on the scanner without an error", async () => {
+    const page = await harness.openApp(
+      { signedIn: 1, scan: "cancel" },
+      { userAgent: ANDROID, viewport: { width: 390, height: 844 } },
+    );
+    await screen(page, "scanner");
+    await page.click("#system-scan");
+    await page.waitForFunction(() => document.querySelector("#scan-status")?.textContent?.includes("Scan cancelled"));
+    assert.equal(await page.locator(".alert").count(), 0);
+    assert.equal(await page.getAttribute("#app", "data-screen"), "scanner");
+    assert.ok(!(await calls(page)).includes("begin_login"));
+    await page.close();
+  });
+});

@@ -4,7 +4,8 @@ import { h, icon, icons } from "../dom";
 import { errorBox, errorTitle } from "../errors";
 import { accountChip, topBar } from "./parts";
 
-export function scannerScreen(ctx: Ctx): Screen {
+/** `link`: the login code of an opened link, handled as if just scanned. */
+export function scannerScreen(ctx: Ctx, link?: string): Screen {
   const preview = h("img", { class: "preview", id: "preview", alt: "" });
   const viewport = h(
     "div",
@@ -119,8 +120,14 @@ export function scannerScreen(ctx: Ctx): Screen {
 
   const systemScan = h("button", { type: "button", class: "primary big", id: "system-scan" }, "Scan with camera");
   systemScan.addEventListener("click", async () => {
+    errors.replaceChildren();
     try {
-      await handleText(await ctx.backend.scanWithSystemScanner());
+      const text = await ctx.backend.scanWithSystemScanner();
+      if (text === null) {
+        status.textContent = "Scan cancelled. Tap Scan with camera to try again.";
+        return;
+      }
+      await handleText(text);
     } catch (err) {
       showError(toAppError(err));
     }
@@ -139,6 +146,8 @@ export function scannerScreen(ctx: Ctx): Screen {
         if (!disposed) showCameraOff(toAppError(err));
       });
   }
+
+  if (link !== undefined) void handleText(link);
 
   const root = h(
     "main",
