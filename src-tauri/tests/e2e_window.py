@@ -9,6 +9,9 @@ through WebDriver (tauri-driver + WebKitWebDriver) under Xvfb:
    alice, see the live preview; then a picture with the ticket's QR: the
    confirm screen shows the requester; Confirm → the ticket is `confirmed`
    over HTTP.
+   Then the app started with a `qrlogin:<login code>` link as its argument
+   (a desktop deep link): the confirm screen straight away; Cancel → the
+   ticket is `cancelled`.
 2. the app again, without a camera: alice is still signed in (token from the
    OS keyring), the scanner says there is no camera, "Scan from image file"
    reads a second ticket's QR; Cancel → the ticket is `cancelled`; sign out.
@@ -147,7 +150,7 @@ def blank_picture(path):
 class App:
     """The app binary in a WebDriver session (its own tauri-driver)."""
 
-    def __init__(self, binary, procs, env, workdir, name):
+    def __init__(self, binary, procs, env, workdir, name, app_args=()):
         self.procs = procs
         port = free_port()
         self.driver_log = open(os.path.join(workdir, f"tauri-driver-{name}.log"), "w")
@@ -157,7 +160,7 @@ class App:
         )
         options = ArgOptions()
         options.set_capability("browserName", "wry")
-        options.set_capability("tauri:options", {"application": binary})
+        options.set_capability("tauri:options", {"application": binary, "args": list(app_args)})
         self.driver = wait_until(
             "a WebDriver session",
             lambda: self._connect(f"http://127.0.0.1:{port}", options),
@@ -281,6 +284,22 @@ def run(args, procs, workdir):
     app.screen("settings")
     assert app.text("#settings-server") == server.base
     screenshot(args.shots, "settings")
+    app.quit()
+
+    # 1b. A link opens the app: started with `qrlogin:<login code>` as its only
+    # argument (how Linux and Windows hand an app a clicked link), it goes
+    # through begin_login, the same path as a scan, to the confirm screen.
+    blank_picture(frame)  # the camera must not be the one that finds the code
+    ticket = server.create_ticket()
+    app = App(args.app, procs, env, workdir, "link", app_args=[f"qrlogin:{ticket['qr_url']}"])
+    app.screen("confirm")
+    assert server.status(ticket) == "scanned", server.status(ticket)
+    assert app.text("#confirm-account") == "Alice Example"
+    app.click("#cancel")
+    app.screen("result")
+    status = server.status(ticket)
+    assert status == "cancelled", status
+    log(f"ticket {ticket['id']} opened by a qrlogin: link is {status} on the server")
     app.quit()
 
     # 2. No camera: still signed in (keyring), scan from an image file, cancel, sign out.
