@@ -141,6 +141,8 @@ fn sign_ins_table(sign_ins: &[SignInRecord], now: OffsetDateTime) -> String {
             vec![
                 s.id.clone(),
                 short_time(s.signed_in_at),
+                // The OpenID Connect client the sign-in was for; `-` for the SDK's.
+                s.client_name.clone().unwrap_or_else(|| "-".into()),
                 format!("{} on {}", s.requester.browser, s.requester.os),
                 s.requester.ip.to_string(),
                 s.device_name.clone(),
@@ -149,7 +151,7 @@ fn sign_ins_table(sign_ins: &[SignInRecord], now: OffsetDateTime) -> String {
         })
         .collect();
     table(
-        &["ID", "WHEN", "BROWSER", "IP", "CONFIRMED ON", "STATUS"],
+        &["ID", "WHEN", "SITE", "BROWSER", "IP", "CONFIRMED ON", "STATUS"],
         rows,
     )
 }
@@ -215,6 +217,16 @@ mod tests {
         ] {
             assert!(text.contains(part), "{part}: {text}");
         }
+    }
+
+    #[test]
+    fn the_sign_ins_table_names_the_openid_client() {
+        let oidc = SignInRecord {
+            client_name: Some("Grafana".into()),
+            ..record()
+        };
+        let text = sign_ins_table(&[oidc], datetime!(2026-11-25 12:05:00 UTC));
+        assert!(text.contains("SITE") && text.contains("Grafana"), "{text}");
     }
 
     #[test]
