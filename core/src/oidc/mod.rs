@@ -8,7 +8,9 @@ mod redirect;
 mod request;
 
 pub use claims::{IdTokenClaims, UserClaims, at_hash};
-pub use redirect::{RedirectUri, RedirectUriError, form_decode, form_encode, with_query};
+pub use redirect::{
+    RedirectUri, RedirectUriError, form_decode, form_encode, form_pairs, with_query,
+};
 pub use request::{
     AuthorizationBinding, AuthorizationParams, AuthorizationRejection, CodeChallenge, ErrorPage,
     RedirectError, SCOPES, Scope, validate,

@@ -166,6 +166,18 @@ pub fn form_encode(text: &str) -> String {
     out
 }
 
+/// The `name=value` pairs of an application/x-www-form-urlencoded text (a
+/// query string or a form body), decoded; `None` when one does not decode.
+pub fn form_pairs(text: &str) -> Option<Vec<(String, String)>> {
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((form_decode(name)?, form_decode(value)?))
+        })
+        .collect()
+}
+
 /// Decodes one application/x-www-form-urlencoded name or value (`+` is a
 /// space). `None` for a bad escape or bytes that are not UTF-8.
 pub fn form_decode(text: &str) -> Option<String> {

@@ -88,27 +88,12 @@ impl<'p> Grants<'p> {
         client_id: &str,
         now: OffsetDateTime,
     ) -> Result<Use<(GrantRef, AuthorizationBinding)>, DbError> {
-        let used = self
-            .mark_used("oauth_codes", "code_hash", hash, client_id, now)
+        let found = self
+            .use_once(Table::Codes, hash, client_id, now, "request")
             .await?;
-        let row = sqlx::query(
-            "SELECT ticket_id, client_id, user_id, request, auth_time, expires_at, used_at
-             FROM oauth_codes WHERE code_hash = $1",
-        )
-        .bind(hash.to_hex())
-        .fetch_optional(self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(Use::Unknown);
-        };
-        let grant = grant_from_row(&row)?;
-        if !used {
-            return outcome_of_failed_use(&row, grant, now);
-        }
-        let request: String = row.try_get("request")?;
-        let request =
-            serde_json::from_str(&request).map_err(|e| DbError::Query(decode_error(e)))?;
-        Ok(Use::Granted((grant, request)))
+        found.try_map(|request| {
+            serde_json::from_str(&request).map_err(|e| DbError::Query(decode_error(e)))
+        })
     }
 
     pub async fn insert_refresh_token(&self, token: NewRefreshToken<'_>) -> Result<(), DbError> {
@@ -137,16 +122,30 @@ impl<'p> Grants<'p> {
         client_id: &str,
         now: OffsetDateTime,
     ) -> Result<Use<(GrantRef, String)>, DbError> {
-        let used = self
-            .mark_used("oauth_refresh_tokens", "token_hash", hash, client_id, now)
+        self.use_once(Table::RefreshTokens, hash, client_id, now, "scope")
+            .await
+    }
+
+    /// Marks the row of `hash` used (if it is `client_id`'s, unused and
+    /// unexpired), then reads it back: its grant and its `extra` column.
+    async fn use_once(
+        &self,
+        table: Table,
+        hash: &SecretHash,
+        client_id: &str,
+        now: OffsetDateTime,
+        extra: &'static str,
+    ) -> Result<Use<(GrantRef, String)>, DbError> {
+        let used = self.mark_used(table, hash, client_id, now).await?;
+        let (name, key) = table.names();
+        let statement = format!(
+            "SELECT ticket_id, client_id, user_id, {extra}, auth_time, expires_at, used_at
+             FROM {name} WHERE {key} = $1"
+        );
+        let row = sqlx::query(&statement)
+            .bind(hash.to_hex())
+            .fetch_optional(self.pool)
             .await?;
-        let row = sqlx::query(
-            "SELECT ticket_id, client_id, user_id, scope, auth_time, expires_at, used_at
-             FROM oauth_refresh_tokens WHERE token_hash = $1",
-        )
-        .bind(hash.to_hex())
-        .fetch_optional(self.pool)
-        .await?;
         let Some(row) = row else {
             return Ok(Use::Unknown);
         };
@@ -154,7 +153,7 @@ impl<'p> Grants<'p> {
         if !used {
             return outcome_of_failed_use(&row, grant, now);
         }
-        Ok(Use::Granted((grant, row.try_get("scope")?)))
+        Ok(Use::Granted((grant, row.try_get(extra)?)))
     }
 
     /// The grant of the refresh token with this hash, used or not (for
@@ -191,12 +190,12 @@ impl<'p> Grants<'p> {
     /// this call did (another client's attempt leaves the row unused).
     async fn mark_used(
         &self,
-        table: &'static str,
-        key: &'static str,
+        table: Table,
         hash: &SecretHash,
         client_id: &str,
         now: OffsetDateTime,
     ) -> Result<bool, DbError> {
+        let (table, key) = table.names();
         let statement = format!(
             "UPDATE {table} SET used_at = $1
              WHERE {key} = $2 AND client_id = $3 AND used_at IS NULL AND expires_at > $1"
@@ -208,6 +207,38 @@ impl<'p> Grants<'p> {
             .execute(self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+/// The two tables of single-use values.
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    Codes,
+    RefreshTokens,
+}
+
+impl Table {
+    /// (table name, key column).
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Codes => ("oauth_codes", "code_hash"),
+            Self::RefreshTokens => ("oauth_refresh_tokens", "token_hash"),
+        }
+    }
+}
+
+impl<T> Use<(GrantRef, T)> {
+    /// The same outcome with the granted value converted.
+    fn try_map<U>(
+        self,
+        convert: impl FnOnce(T) -> Result<U, DbError>,
+    ) -> Result<Use<(GrantRef, U)>, DbError> {
+        Ok(match self {
+            Use::Granted((grant, value)) => Use::Granted((grant, convert(value)?)),
+            Use::Unknown => Use::Unknown,
+            Use::Expired => Use::Expired,
+            Use::Replayed(grant) => Use::Replayed(grant),
+        })
     }
 }
 

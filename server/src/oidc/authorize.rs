@@ -5,7 +5,7 @@
 
 use qrlogin_core::oidc::{
     self, AuthorizationBinding, AuthorizationParams, AuthorizationRejection, ErrorPage,
-    OAuthErrorCode, form_decode, with_query,
+    OAuthErrorCode, form_pairs, with_query,
 };
 
 use super::{OAuthFailure, OAuthResult};
@@ -30,15 +30,7 @@ pub fn parse_query(query: &str) -> Option<AuthorizationParams> {
     if query.len() > MAX_QUERY_LEN {
         return None;
     }
-    let pairs = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((form_decode(name)?, form_decode(value)?))
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(AuthorizationParams::from_pairs(pairs))
+    Some(AuthorizationParams::from_pairs(form_pairs(query)?))
 }
 
 /// Checks an authorization request against the registered clients.

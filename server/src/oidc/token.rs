@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use qrlogin_core::oidc::{
     ClientKind, IdTokenClaims, OAuthErrorCode, RegisteredClient, Scope, TokenResponse, UserClaims,
-    at_hash, form_decode,
+    at_hash, form_decode, form_pairs,
 };
 use qrlogin_core::{SecretHash, UserId};
 use time::OffsetDateTime;
@@ -28,15 +28,8 @@ pub struct Form {
 impl Form {
     /// Parses an `application/x-www-form-urlencoded` body.
     pub fn parse(body: &str) -> OAuthResult<Self> {
-        let pairs = body
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|pair| {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                Some((form_decode(name)?, form_decode(value)?))
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| invalid_request("the form body does not decode"))?;
+        let pairs =
+            form_pairs(body).ok_or_else(|| invalid_request("the form body does not decode"))?;
         Ok(Self { pairs })
     }
 
