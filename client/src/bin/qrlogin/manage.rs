@@ -151,7 +151,15 @@ fn sign_ins_table(sign_ins: &[SignInRecord], now: OffsetDateTime) -> String {
         })
         .collect();
     table(
-        &["ID", "WHEN", "SITE", "BROWSER", "IP", "CONFIRMED ON", "STATUS"],
+        &[
+            "ID",
+            "WHEN",
+            "SITE",
+            "BROWSER",
+            "IP",
+            "CONFIRMED ON",
+            "STATUS",
+        ],
         rows,
     )
 }
