@@ -30,7 +30,19 @@ pub fn run() {
     // host in tauri.conf.json), qrlogin:<login code> on desktop. The UI reads
     // them (get_current, the deep-link://new-url event) and answers them
     // like a scan.
-    let builder = tauri::Builder::default().plugin(tauri_plugin_deep_link::init());
+    let builder = tauri::Builder::default();
+    // Desktop: a second launch (how Linux and Windows deliver a clicked
+    // link) hands its arguments to this app, whose deep-link plugin then
+    // emits the link, and brings the window forward. Registered first, as
+    // the plugin requires.
+    #[cfg(desktop)]
+    let builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.set_focus();
+        }
+    }));
+    let builder = builder.plugin(tauri_plugin_deep_link::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     let result = builder

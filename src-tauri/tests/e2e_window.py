@@ -11,7 +11,8 @@ through WebDriver (tauri-driver + WebKitWebDriver) under Xvfb:
    over HTTP.
    Then the app started with a `qrlogin:<login code>` link as its argument
    (a desktop deep link): the confirm screen straight away; Cancel → the
-   ticket is `cancelled`.
+   ticket is `cancelled`; then a second launch with another ticket's link,
+   which the running app receives (single instance): confirm screen, Cancel.
 2. the app again, without a camera: alice is still signed in (token from the
    OS keyring), the scanner says there is no camera, "Scan from image file"
    reads a second ticket's QR; Cancel → the ticket is `cancelled`; sign out.
@@ -300,6 +301,23 @@ def run(args, procs, workdir):
     status = server.status(ticket)
     assert status == "cancelled", status
     log(f"ticket {ticket['id']} opened by a qrlogin: link is {status} on the server")
+
+    # 1c. A link handed to the running app: a second launch with the link
+    # (single-instance forwards it and exits) → the running window shows the
+    # confirm screen for it.
+    ticket = server.create_ticket()
+    second = subprocess.run(
+        [args.app, f"qrlogin:{ticket['qr_url']}"], env=env, timeout=60,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    log(f"second launch exited with {second.returncode}")
+    app.screen("confirm")
+    assert server.status(ticket) == "scanned", server.status(ticket)
+    app.click("#cancel")
+    app.screen("result")
+    status = server.status(ticket)
+    assert status == "cancelled", status
+    log(f"ticket {ticket['id']} handed to the running app as a link is {status} on the server")
     app.quit()
 
     # 2. No camera: still signed in (keyring), scan from an image file, cancel, sign out.
