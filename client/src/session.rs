@@ -36,8 +36,11 @@ pub struct LoginRequest {
     /// The scanned code (`https://<origin>/q/<id>`).
     #[serde(with = "login_qr_text")]
     pub qr: LoginQr,
-    /// The origin of the site the person is signing in to (the code's
-    /// origin, which is always the server this session is signed in to).
+    /// The origin of the site the person is signing in to, as the server
+    /// names it: the page that showed the code (an allowed origin or the
+    /// server's own), or for an OpenID Connect sign-in the client's redirect
+    /// URI's origin. The code itself is always of the server this session is
+    /// signed in to (checked before the scan).
     pub site: String,
     /// The site's name as the server gives it (`--site-name`, by default the
     /// host), for "Sign in to <name>?".
@@ -199,7 +202,7 @@ impl Session {
         let qr = self.check_code(scanned_text)?;
         let scan = self.api.scan(&self.token, &qr).await?;
         Ok(LoginRequest {
-            site: qr.origin.to_string(),
+            site: scan.site.origin,
             site_name: scan.site.name,
             qr,
             requester: scan.requester,

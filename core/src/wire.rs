@@ -264,9 +264,12 @@ pub struct ScanResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SiteInfo {
-    /// e.g. "Example Shop" (`--site-name`; the public host by default).
+    /// e.g. "Example Shop" (`--site-name`; the public host by default), or
+    /// an OpenID Connect client's registered name.
     pub name: String,
-    /// The server's public origin, e.g. `https://login.example.com`.
+    /// The origin of the site asking: the page that created the code (when
+    /// it is an allowed origin), else the server's public origin; for an
+    /// OpenID Connect sign-in, the origin of the client's redirect URI.
     pub origin: String,
 }
 

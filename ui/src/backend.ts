@@ -53,7 +53,7 @@ export interface Account {
 export interface LoginRequest {
   /** The scanned code's text: `<origin>/q/<ticket id>`. */
   qr: string;
-  /** The site being signed in to (an origin). */
+  /** The site being signed in to (an origin, as the server names it: the page's, or an OpenID client's). */
   site: string;
   /** The site's name, e.g. "Example Shop" (the host when the server names none). */
   site_name: string;

@@ -41,6 +41,8 @@ export interface MockState {
   revokeOutcome: "revoked" | "cancelled";
   sessions: AppSession[];
   signIns: SignInRecord[];
+  /** Who the scan response says is asking. */
+  site: { name: string; origin: string };
   settings: AccountSettings;
 }
 
@@ -79,6 +81,8 @@ export function installMockBackend(options: URLSearchParams): MockState {
     revokeOutcome: options.get("revokeOutcome") === "cancelled" ? "cancelled" : "revoked",
     sessions: exampleSessions(),
     signIns: options.get("history") === "empty" ? [] : exampleSignIns(),
+    // `?siteName=Grafana&siteOrigin=https://grafana.example.com`: an OpenID Connect client asks.
+    site: { name: options.get("siteName") ?? "Example Shop", origin: options.get("siteOrigin") ?? SERVER },
     settings: { qr_login_enabled: options.get("qrLogin") !== "off" },
   };
   let pending: LoginRequest | null = null;
@@ -137,8 +141,8 @@ export function installMockBackend(options: URLSearchParams): MockState {
       const now = Date.now();
       const request: LoginRequest = {
         qr: text,
-        site: SERVER,
-        site_name: "Example Shop",
+        site: state.site.origin,
+        site_name: state.site.name,
         requester: {
           browser: "Firefox 133",
           os: "Windows 10",
@@ -281,6 +285,7 @@ function exampleSignIns(): SignInRecord[] {
       signed_in_at: ago(25 * MINUTE),
       expires_at: ahead(35 * MINUTE),
       revoked_at: null,
+      client_name: "Grafana",
     },
     {
       id: "CCCCCCCCCCCCCCCCCCCCCC",

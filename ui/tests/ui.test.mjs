@@ -359,6 +359,16 @@ describe("different network", () => {
   });
 });
 
+describe("an OpenID Connect client asks", () => {
+  it("the confirm screen names the client and its site's origin", async () => {
+    const page = await signedInAtConfirm({ siteName: "Grafana", siteOrigin: "https://grafana.example.com" });
+    assert.equal(await text(page, "#confirm-title"), "Sign in to Grafana?");
+    assert.equal(await text(page, "#confirm-origin"), "https://grafana.example.com");
+    await shot(page, "app-confirm-oidc-client");
+    await page.close();
+  });
+});
+
 describe("was this you", () => {
   async function confirmed(options = {}) {
     const page = await signedInAtConfirm(options);
@@ -476,7 +486,8 @@ describe("settings: devices, sign-in history, QR sign-in", () => {
         ["expired", false],
       ],
     );
-    assert.match(history[0].title, /Chrome 131 on macOS[\s\S]*Active/i);
+    assert.match(history[0].title, /Grafana · Chrome 131 on macOS[\s\S]*Active/i, "an OpenID Connect sign-in names its client");
+    assert.doesNotMatch(history[1].title, /·/, "an SDK sign-in has no client name");
     assert.match(history[0].detail, /203\.0\.113\.50 \| Confirmed with QR Login app on alice-laptop/);
     assert.match(history[1].title, /Signed out/i);
     assert.match(history[2].title, /Expired/i);

@@ -123,11 +123,14 @@ verification_choices?: [string, string, string] | null, };
  */
 export type SiteInfo = {
 /**
- * e.g. "Example Shop" (`--site-name`; the public host by default).
+ * e.g. "Example Shop" (`--site-name`; the public host by default), or
+ * an OpenID Connect client's registered name.
  */
 name: string,
 /**
- * The server's public origin, e.g. `https://login.example.com`.
+ * The origin of the site asking: the page that created the code (when
+ * it is an allowed origin), else the server's public origin; for an
+ * OpenID Connect sign-in, the origin of the client's redirect URI.
  */
 origin: string, };
 

@@ -133,7 +133,14 @@ export function signInHistoryCard(ctx: Ctx): HTMLElement {
       h(
         "div",
         { class: "row-main" },
-        h("strong", { class: "row-title" }, `${record.requester.browser} on ${record.requester.os}`, chip),
+        h(
+          "strong",
+          { class: "row-title" },
+          // An OpenID Connect sign-in names its site (the client's registered name).
+          record.client_name ? `${record.client_name} · ` : "",
+          `${record.requester.browser} on ${record.requester.os}`,
+          chip,
+        ),
         h("span", { class: "row-detail" }, `${formatDateTime(record.signed_in_at)} · ${record.requester.ip}`),
         h("span", { class: "row-detail" }, `Confirmed with ${record.device_name}`),
       ),
