@@ -143,18 +143,10 @@ pub async fn exchange(state: &AppState, access: &PageAccess) -> SignInResult<Exc
     let records = state.db.sign_ins();
     let current = state.tickets.load_for_page(access).await?;
     if let Some(binding) = current.purpose.authorization() {
-        let redirect_to = finish(state, access, binding).await?;
+        let redirect_to = finish(state, access, &current, binding).await?;
         return Ok(Exchanged::Redirect(AuthorizationRedirect { redirect_to }));
     }
-    if let TicketState::Confirmed { user } = &current.state {
-        if records.confirming_session_live(&access.id).await? != Some(true) {
-            let cancel = Event::Cancel {
-                user: user.id.clone(),
-            };
-            state.tickets.apply_for_page(access, cancel).await?;
-            return Err(SignInError::ConfirmingSessionEnded);
-        }
-    }
+    require_confirming_session(state, access, &current).await?;
     let (ticket_user, ticket) = state.tickets.exchange(access).await?;
     let user = state
         .accounts
@@ -207,25 +199,17 @@ pub enum Exchanged {
 async fn finish(
     state: &AppState,
     access: &PageAccess,
+    current: &Ticket,
     binding: &AuthorizationBinding,
 ) -> SignInResult<String> {
-    let current = state.tickets.load_for_page(access).await?;
     if matches!(
         current.state,
         TicketState::Cancelled { .. } | TicketState::Expired
     ) {
         return Ok(authorize::denied_redirect(state, binding));
     }
+    require_confirming_session(state, access, current).await?;
     let records = state.db.sign_ins();
-    if records.confirming_session_live(&access.id).await? == Some(false) {
-        if let TicketState::Confirmed { user } = &current.state {
-            let cancel = Event::Cancel {
-                user: user.id.clone(),
-            };
-            state.tickets.apply_for_page(access, cancel).await?;
-        }
-        return Err(SignInError::ConfirmingSessionEnded);
-    }
     let (user, ticket) = match state.tickets.exchange(access).await {
         Ok(done) => done,
         Err(TicketError::Transition(TransitionError::Expired)) => {
@@ -270,16 +254,39 @@ async fn finish(
     if records.is_ticket_revoked(&ticket.id).await? {
         return Err(SignInError::Declined);
     }
-    let issuer = state.settings.public_url.to_string();
-    let mut params = vec![("code", code.as_str())];
-    if let Some(s) = &binding.state {
-        params.push(("state", s));
-    }
-    params.push(("iss", &issuer));
-    Ok(qrlogin_core::oidc::with_query(
+    Ok(authorize::response_redirect(
+        state,
         &binding.redirect_uri,
-        &params,
+        &[("code", &code)],
+        binding.state.as_deref(),
     ))
+}
+
+/// At the exchange, a confirmed ticket's confirming app session must still
+/// be signed in and its user still allow QR sign-in; otherwise the ticket is
+/// cancelled and nothing is handed out.
+async fn require_confirming_session(
+    state: &AppState,
+    access: &PageAccess,
+    current: &Ticket,
+) -> SignInResult<()> {
+    let TicketState::Confirmed { user } = &current.state else {
+        return Ok(());
+    };
+    if state
+        .db
+        .sign_ins()
+        .confirming_session_live(&access.id)
+        .await?
+        != Some(true)
+    {
+        let cancel = Event::Cancel {
+            user: user.id.clone(),
+        };
+        state.tickets.apply_for_page(access, cancel).await?;
+        return Err(SignInError::ConfirmingSessionEnded);
+    }
+    Ok(())
 }
 
 /// The user's exchanged sign-ins, newest first.

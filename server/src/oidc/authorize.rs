@@ -99,11 +99,23 @@ fn error_redirect(
     description: &str,
     client_state: Option<&str>,
 ) -> String {
-    let issuer = state.settings.public_url.to_string();
-    let mut params = vec![
+    let params = [
         ("error", error.as_str()),
         ("error_description", description),
     ];
+    response_redirect(state, redirect_uri, &params, client_state)
+}
+
+/// An authorization response (a code or an error) to `redirect_uri`: the
+/// `params`, then the client's `state` and our `iss` (RFC 9207).
+pub fn response_redirect(
+    state: &AppState,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    client_state: Option<&str>,
+) -> String {
+    let issuer = state.settings.public_url.to_string();
+    let mut params = params.to_vec();
     if let Some(s) = client_state {
         params.push(("state", s));
     }

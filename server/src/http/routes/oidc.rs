@@ -6,16 +6,14 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{
-    ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, LOCATION, PRAGMA,
-};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, LOCATION, PRAGMA};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use qrlogin_core::oidc::{OAuthErrorCode, ProviderMetadata, TokenResponse, UserClaims, paths};
 
 use crate::AppState;
 use crate::http::error::OAuthErrorResponse;
-use crate::http::routes::pages::template;
+use crate::http::routes::pages::{public, template};
 use crate::oidc::authorize::{self, Checked};
 use crate::oidc::token::Form;
 use crate::oidc::{OAuthFailure, access, token};
@@ -25,16 +23,8 @@ type OAuthResult<T> = Result<T, OAuthErrorResponse>;
 /// `/.well-known/openid-configuration`.
 pub async fn discovery(State(state): State<AppState>) -> Response {
     let issuer = state.settings.public_url.to_string();
+    // Relying parties in browsers read it across origins.
     public(Json(ProviderMetadata::for_issuer(&issuer)).into_response())
-}
-
-/// Relying parties in browsers read the discovery document across origins.
-fn public(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        ACCESS_CONTROL_ALLOW_ORIGIN,
-        axum::http::HeaderValue::from_static("*"),
-    );
-    response
 }
 
 /// `GET /oauth2/authorize`: the QR page for a valid request.

@@ -102,10 +102,10 @@ pub async fn sdk_module(Path(name): Path<String>) -> Response {
     public(file(StatusCode::OK, &format!("qrlogin/{name}")))
 }
 
-/// Other sites load the SDK as an ES module, which is a CORS request: any
-/// origin may read this public code. The API calls it makes are still limited
-/// to `--allowed-origin`.
-fn public(mut response: Response) -> Response {
+/// Readable from any origin: other sites load the SDK as an ES module (a
+/// CORS request), relying parties in browsers read the discovery document.
+/// The API calls the SDK makes are still limited to `--allowed-origin`.
+pub fn public(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
