@@ -48,7 +48,22 @@ enum LimitKey {
     Overflow,
 }
 
+/// The first `prefix` bits of an IPv6 address.
+pub(crate) fn v6_prefix(v6: std::net::Ipv6Addr, prefix: u8) -> u128 {
+    let shift = 128 - u32::from(prefix.min(128));
+    v6.to_bits().checked_shr(shift).unwrap_or(0)
+}
+
 impl LimitKey {
+    /// The IPv6 network of `prefix` bits holding `ip` (an IPv4 address
+    /// counts as itself).
+    fn network(ip: IpAddr, prefix: u8) -> Self {
+        match ip.to_canonical() {
+            IpAddr::V6(v6) => Self::V6Prefix(prefix, v6_prefix(v6, prefix)),
+            v4 => Self::of(v4),
+        }
+    }
+
     fn of(ip: IpAddr) -> Self {
         match ip.to_canonical() {
             IpAddr::V4(v4) => Self::V4(v4.to_bits()),
@@ -123,14 +138,7 @@ impl RateLimiter {
     /// Takes one token for the IPv6 network of `prefix` bits holding `ip`
     /// (IPv4 addresses count as themselves).
     pub fn check_network(&self, ip: IpAddr, prefix: u8, now: Instant) -> Result<(), Duration> {
-        let key = match ip.to_canonical() {
-            IpAddr::V6(v6) => {
-                let shift = 128 - u32::from(prefix.min(128));
-                LimitKey::V6Prefix(prefix, v6.to_bits().checked_shr(shift).unwrap_or(0))
-            }
-            v4 => LimitKey::of(v4),
-        };
-        self.take(key, now)
+        self.take(LimitKey::network(ip, prefix), now)
     }
 
     /// Takes one token for a name (account, session), or says how long
@@ -212,7 +220,8 @@ impl RateLimiter {
 
     fn refund_subject(&self, subject: Subject<'_>) {
         match subject {
-            Subject::Client(ip) | Subject::Network(ip, _) => self.refund(ip),
+            Subject::Client(ip) => self.refund(ip),
+            Subject::Network(ip, prefix) => self.give_back(LimitKey::network(ip, prefix)),
             Subject::Name(name) => self.refund_name(name),
         }
     }

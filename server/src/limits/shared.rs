@@ -34,15 +34,11 @@ impl Subject<'_> {
         match *self {
             Self::Client(ip) => match ip.to_canonical() {
                 IpAddr::V4(v4) => format!("4:{v4}"),
-                IpAddr::V6(v6) => format!("6:{:x}", v6.to_bits() >> 64),
+                IpAddr::V6(v6) => format!("6:{:x}", super::v6_prefix(v6, 64)),
             },
             Self::Network(ip, prefix) => match ip.to_canonical() {
                 IpAddr::V4(v4) => format!("4:{v4}"),
-                IpAddr::V6(v6) => {
-                    let shift = 128 - u32::from(prefix.min(128));
-                    let bits = v6.to_bits().checked_shr(shift).unwrap_or(0);
-                    format!("6/{prefix}:{bits:x}")
-                }
+                IpAddr::V6(v6) => format!("6/{prefix}:{:x}", super::v6_prefix(v6, prefix)),
             },
             Self::Name(name) => {
                 let digest = Sha256::digest(name.as_bytes());
