@@ -100,9 +100,46 @@ for s in total:
 print()
 print("zxing-cpp time per frame (mean, decoding only) — 640×480 with code / no code, 1280×720 with code / no code: "
       + " / ".join(f"{t:.1f}" for t in times) + " ms")
+(root / "zxing_ms.txt").write_text(" ".join(f"{t:.1f}" for t in times) + "\n")
 PY
 else
   echo "(zxing-cpp could not be installed from PyPI here)" >> "$OUT/report.md"
+fi
+
+# --- live decoding against zxing-cpp (issue 17's goals) ------------------------
+# FrameDecoder's mean time per frame over a stream ÷ zxing-cpp's, on the same
+# timing frames of this run. Goals: an empty 1280×720 frame ≤ 2×, a 1280×720
+# frame with a code ≤ 1.5×.
+if [ -s "$OUT/images/zxing_ms.txt" ] && [ -s "$OUT/images/live_ms.txt" ]; then
+  read -r -a live < "$OUT/images/live_ms.txt"
+  read -r -a zx < "$OUT/images/zxing_ms.txt"
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+  verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "met" : "not met") }'; }
+  {
+    echo
+    echo "### Live decoding (FrameDecoder) against zxing-cpp, this run"
+    echo
+    echo "| frame | FrameDecoder mean ms | zxing-cpp mean ms | ratio | goal |"
+    echo "|---|---|---|---|---|"
+    names=("640×480 with code" "640×480 no code" "1280×720 with code" "1280×720 no code")
+    goals=("" "" "1.5" "2")
+    for i in 0 1 2 3; do
+      r=$(ratio "${live[$i]}" "${zx[$i]}")
+      if [ -n "${goals[$i]}" ]; then
+        g="≤ ${goals[$i]}×: $(verdict "$r" "${goals[$i]}")"
+      else
+        g="—"
+      fi
+      echo "| ${names[$i]} | ${live[$i]} | ${zx[$i]} | ${r}× | $g |"
+    done
+    echo
+    r=$(ratio "${live[3]}" "${zx[3]}")
+    echo "- Goal: an empty 1280×720 frame in at most 2× zxing-cpp's time: **$(verdict "$r" 2)** (${r}×)."
+    r=$(ratio "${live[2]}" "${zx[2]}")
+    echo "- Goal: a 1280×720 frame with a code in at most 1.5× zxing-cpp's time: **$(verdict "$r" 1.5)** (${r}×)."
+  } >> "$OUT/report.md"
+else
+  echo "(no live-decoding ratios: zxing-cpp did not run)" >> "$OUT/report.md"
 fi
 
 cat "$OUT/report.md"

@@ -5,12 +5,16 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
 
+use std::borrow::Cow;
+
 use image::GrayImage;
-use rxing::common::HybridBinarizer;
+use rxing::common::BitMatrix;
 use rxing::multi::MultipleBarcodeReader;
 use rxing::qrcode::QRCodeReader;
 use rxing::qrcode::cpp_port::QrReader;
-use rxing::{BarcodeFormat, BinaryBitmap, DecodeHints, Luma8LuminanceSource, Reader};
+use rxing::{BarcodeFormat, BinaryBitmap, DecodeHints, Reader};
+
+use super::binarize::{self, Prebinarized};
 
 /// Which decoder read a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -27,11 +31,12 @@ pub enum Engine {
 }
 
 /// Every QR text rxing's zxing-cpp-port detector finds in `img`
-/// (HybridBinarizer, TryHarder): dark codes on light ground first, then — on
-/// the same binarized image, which costs only the detection — light codes
-/// on dark ground.
-pub fn rxing(img: &GrayImage) -> Vec<String> {
-    rxing_with(img, |bitmap, hints| {
+/// (rxing's HybridBinarizer, TryHarder): dark codes on light ground first,
+/// then — on the same binarized image, which costs only the detection —
+/// light codes on dark ground. `bits`: `img` already binarized
+/// ([`binarize::hybrid`]), if it is.
+pub fn rxing(img: &GrayImage, bits: Option<&BitMatrix>) -> Vec<String> {
+    rxing_with(img, bits, |bitmap, hints| {
         QrReader
             .decode_multiple_with_hints(bitmap, hints)
             .map(|found| found.iter().map(|r| r.getText().to_string()).collect())
@@ -40,8 +45,8 @@ pub fn rxing(img: &GrayImage) -> Vec<String> {
 }
 
 /// The QR text rxing's classic ZXing detector finds in `img`, both polarities.
-pub fn rxing_classic(img: &GrayImage) -> Vec<String> {
-    rxing_with(img, |bitmap, hints| {
+pub fn rxing_classic(img: &GrayImage, bits: Option<&BitMatrix>) -> Vec<String> {
+    rxing_with(img, bits, |bitmap, hints| {
         QRCodeReader
             .decode_with_hints(bitmap, hints)
             .map(|found| vec![found.getText().to_string()])
@@ -49,11 +54,12 @@ pub fn rxing_classic(img: &GrayImage) -> Vec<String> {
     })
 }
 
-type Bitmap = BinaryBitmap<HybridBinarizer<Luma8LuminanceSource>>;
+type Bitmap<'a> = BinaryBitmap<Prebinarized<'a>>;
 
 fn rxing_with(
     img: &GrayImage,
-    detect: impl Fn(&mut Bitmap, &DecodeHints) -> Vec<String>,
+    bits: Option<&BitMatrix>,
+    detect: impl Fn(&mut Bitmap<'_>, &DecodeHints) -> Vec<String>,
 ) -> Vec<String> {
     if img.width() == 0 || img.height() == 0 {
         return Vec::new();
@@ -64,11 +70,17 @@ fn rxing_with(
             PossibleFormats: Some([BarcodeFormat::QR_CODE].into_iter().collect()),
             ..DecodeHints::default()
         };
-        let Ok(source) = Luma8LuminanceSource::new(img.as_raw().clone(), img.width(), img.height())
-        else {
+        let matrix = match bits {
+            Some(bits) => Cow::Borrowed(bits),
+            None => match binarize::hybrid(img) {
+                Some(bits) => Cow::Owned(bits),
+                None => return Vec::new(),
+            },
+        };
+        let Some(binarizer) = Prebinarized::new(img, matrix) else {
             return Vec::new();
         };
-        let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
+        let mut bitmap = BinaryBitmap::new(binarizer);
         let mut texts = detect(&mut bitmap, &hints);
         if texts.is_empty() {
             bitmap.invert();
@@ -129,12 +141,12 @@ mod tests {
 
     #[test]
     fn empty_and_blank_images_find_nothing() {
-        assert!(rxing(&GrayImage::new(0, 0)).is_empty());
-        assert!(rxing_classic(&GrayImage::new(0, 0)).is_empty());
+        assert!(rxing(&GrayImage::new(0, 0), None).is_empty());
+        assert!(rxing_classic(&GrayImage::new(0, 0), None).is_empty());
         assert!(rqrr(&GrayImage::new(0, 0)).is_empty());
         let white = GrayImage::from_pixel(64, 48, image::Luma([255]));
-        assert!(rxing(&white).is_empty());
-        assert!(rxing_classic(&white).is_empty());
+        assert!(rxing(&white, None).is_empty());
+        assert!(rxing_classic(&white, None).is_empty());
         assert!(rqrr(&white).is_empty());
     }
 

@@ -8,11 +8,17 @@
 //! fraction of a second), while no frame costs more than two steps. The
 //! costly size-changing passes of still images (double, quarter) are left
 //! out: a camera moved closer does better.
+//!
+//! Before any step, a cheap prefilter ([`finder::may_hold_code`]) drops
+//! frames without anything like a finder pattern — most frames of a stream,
+//! and on a noisy one the detectors' costliest case. It is generous (it
+//! passes every frame of the generated sets that the steps can read), and
+//! the frame's binarization is kept for rxing, which needs the same one.
 
 use image::GrayImage;
 use qrlogin_core::LoginQr;
 
-use super::{Decoder, Engine, Found, Pass, Step, accepted_login_qr, step};
+use super::{Decoder, Engine, Found, Pass, Step, accepted_login_qr, binarize, finder, step};
 
 /// The step every frame gets.
 pub const EVERY_FRAME: Step = step(Pass::Plain, Engine::Rxing);
@@ -55,8 +61,16 @@ impl FrameDecoder {
 
     /// Every code found in this frame, login codes first.
     pub fn decode(&mut self, frame: &GrayImage) -> Vec<Found> {
+        let Some(bits) = binarize::hybrid(frame) else {
+            return Vec::new();
+        };
+        if !finder::may_hold_code(frame, &bits) {
+            return Vec::new();
+        }
         let plan = self.plan(frame.width(), frame.height());
-        Decoder::new(plan).until_login_code().decode(frame)
+        Decoder::new(plan)
+            .until_login_code()
+            .decode_binarized(frame, Some(bits))
     }
 
     /// The login code in this frame, if one is found.

@@ -13,10 +13,13 @@
 //! trying until it finds a valid login code), [`decode_file`],
 //! [`pick_code`] (the one policy for which code to act on), the frame
 //! helpers in [`frame`], and [`FrameDecoder`] for live camera streams (a
-//! per-frame budget: the costly steps take turns across frames). Decoding a frame takes milliseconds of CPU: from
+//! per-frame budget: a finder-pattern prefilter drops frames without a
+//! code, and the costly steps take turns across frames). Decoding a frame takes milliseconds of CPU: from
 //! async code call these inside `tokio::task::spawn_blocking`.
 
+mod binarize;
 mod engines;
+mod finder;
 pub mod frame;
 pub mod live;
 mod pick;
@@ -27,6 +30,7 @@ use std::path::Path;
 
 use image::GrayImage;
 use qrlogin_core::LoginQr;
+use rxing::common::BitMatrix;
 use serde::Serialize;
 
 pub use self::engines::Engine;
@@ -158,16 +162,39 @@ impl Decoder {
     /// Runs the plan on `img`; returns every distinct text found, login
     /// codes first.
     pub fn decode(&self, img: &GrayImage) -> Vec<Found> {
+        self.decode_binarized(img, None)
+    }
+
+    /// [`Decoder::decode`], with `img` already binarized for rxing
+    /// ([`binarize::hybrid`]) if `plain_bits` is given.
+    fn decode_binarized(&self, img: &GrayImage, plain_bits: Option<BitMatrix>) -> Vec<Found> {
         let mut versions: HashMap<Pass, GrayImage> = HashMap::new();
+        // Each version is binarized once for both rxing detectors.
+        let mut binarized: HashMap<Pass, Option<BitMatrix>> = HashMap::new();
+        if let Some(bits) = plain_bits {
+            binarized.insert(Pass::Plain, Some(bits));
+        }
         let mut found: Vec<Found> = Vec::new();
         let (w, h) = img.dimensions();
         for s in self.plan.iter().filter(|s| s.pass.applies(w, h)) {
-            let version = versions
-                .entry(s.pass)
-                .or_insert_with(|| make_version(img, s.pass));
+            let version = match s.pass {
+                Pass::Plain => img,
+                pass => versions
+                    .entry(pass)
+                    .or_insert_with(|| make_version(img, pass)),
+            };
             let texts = match s.engine {
-                Engine::Rxing => engines::rxing(version),
-                Engine::RxingClassic => engines::rxing_classic(version),
+                Engine::Rxing | Engine::RxingClassic => {
+                    let bits = binarized
+                        .entry(s.pass)
+                        .or_insert_with(|| binarize::hybrid(version))
+                        .as_ref();
+                    if s.engine == Engine::Rxing {
+                        engines::rxing(version, bits)
+                    } else {
+                        engines::rxing_classic(version, bits)
+                    }
+                }
                 Engine::Rqrr => engines::rqrr(version),
             };
             for text in texts {
