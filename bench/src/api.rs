@@ -8,10 +8,10 @@ use std::time::Duration;
 use clap::Args;
 use hyper::{Method, StatusCode};
 
-use crate::flow::{self, Ticket};
+use crate::flow::{self, CallTimes, Ticket};
 use crate::http::{self, Auth, Conn};
 use crate::load::{self, Bounds, Outcome};
-use crate::procs::{self, Proc, Store};
+use crate::procs::{self, Database, Proc, Store};
 use crate::profile::{Profile, Profiler};
 use crate::report;
 
@@ -33,16 +33,45 @@ pub struct Options {
     /// the rates (perf's sampling slows the server a little).
     #[arg(long, value_name = "DIR")]
     perf: Option<PathBuf>,
+    /// The databases to measure, one after the other in the same run.
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["sqlite", "postgres"])]
+    databases: Vec<Database>,
 }
 
 /// Runs phases, with `perf` attached to the loaded server when asked.
 struct Phases {
     perf_dir: Option<PathBuf>,
-    profiles: Vec<(&'static str, Profile)>,
+    profiles: Vec<Profiled>,
+}
+
+/// One phase's profile.
+struct Profiled {
+    name: &'static str,
+    database: Option<Database>,
+    calls: usize,
+    cpu_per_job: Duration,
+    profile: Profile,
+}
+
+/// What a phase hands back: its outcome, maybe with what it passes on.
+trait PhaseResult {
+    fn server_cpu_per_job(&self) -> Duration;
+}
+
+impl<T> PhaseResult for Outcome<T> {
+    fn server_cpu_per_job(&self) -> Duration {
+        Outcome::server_cpu_per_job(self)
+    }
+}
+
+impl<T> PhaseResult for (Outcome<()>, T) {
+    fn server_cpu_per_job(&self) -> Duration {
+        self.0.server_cpu_per_job()
+    }
 }
 
 impl Phases {
-    async fn run<T>(
+    async fn run<T: PhaseResult>(
         &mut self,
         name: &'static str,
         server: &Proc,
@@ -51,48 +80,87 @@ impl Phases {
         let Some(dir) = &self.perf_dir else {
             return phase.await;
         };
-        let file = format!("{}.data", name.split_whitespace().next().unwrap_or(name));
+        let file = format!("{}-{}.data", self.profiles.len(), name.replace(' ', "-"));
         let profiler = Profiler::start(server.pid()?, dir.join(file)).await?;
-        let result = phase.await;
-        self.profiles.push((name, profiler.finish(6)?));
-        result
+        let result = phase.await?;
+        self.profiles.push(Profiled {
+            name,
+            database: None,
+            calls: if name == "whole flow" { 4 } else { 1 },
+            cpu_per_job: result.server_cpu_per_job(),
+            profile: profiler.finish(6)?,
+        });
+        Ok(result)
     }
 }
 
-/// One row of the table.
+/// One row of a table.
 struct Row {
     name: &'static str,
     /// API calls per job (4 for a flow).
     calls: usize,
+    /// The floor this call is held against: hello `GET` or hello `POST`.
+    floor: Floor,
+    /// The least share of its floor's rate that the goal asks for.
+    goal: Option<f64>,
     outcome: Outcome<()>,
 }
 
+#[derive(Debug, Clone, Copy)]
+pub enum Floor {
+    Get,
+    Post,
+}
+
+/// Whole flows per second the goal asks for, with `workers` flows in flight.
+const FLOW_GOAL: f64 = 5_000.0;
+
+/// Everything measured on one database.
+struct DatabaseRun {
+    database: Database,
+    rows: Vec<Row>,
+    /// p50 / p99 of each call within the whole flows.
+    flow_calls: String,
+    single: Outcome<()>,
+    sign_in: Outcome<()>,
+}
+
+/// The floor phases, before and after the servers under test.
+struct Floors {
+    get: [Outcome<()>; 2],
+    post: [Outcome<()>; 2],
+}
+
+impl Floors {
+    fn rate(&self, floor: Floor) -> f64 {
+        let pair = match floor {
+            Floor::Get => &self.get,
+            Floor::Post => &self.post,
+        };
+        (pair[0].rate() + pair[1].rate()) / 2.0
+    }
+
+    fn cpu_per_call(&self, floor: Floor) -> Duration {
+        let pair = match floor {
+            Floor::Get => &self.get,
+            Floor::Post => &self.post,
+        };
+        (pair[0].server_cpu_per_job() + pair[1].server_cpu_per_job()) / 2
+    }
+}
+
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
     let hello = procs::hello().await?;
-    let server = procs::qrlogin_server(
-        &options.binaries.server()?,
-        "qrlogin-server",
-        dir.path(),
-        &Store::Memory,
-    )
-    .await?;
     let bounds = Bounds {
         workers: options.workers,
         max_count: options.max,
         max_time: options.time,
     };
-    let mut conn = Conn::open(server.addr).await?;
-    let token: Arc<str> = http::sign_in(&mut conn, "alice", "demo").await?.into();
-
-    // Warm both servers up (connections, allocator, SQLite cache).
     let warm = Bounds {
         max_time: Duration::from_secs(1),
         ..bounds
     };
-    hello_phase(&hello, warm).await?;
-    flow_phase(&server, warm, token.clone()).await?;
-
+    hello_phase(&hello, warm, Floor::Get).await?;
     let mut phases = Phases {
         perf_dir: options.perf.clone(),
         profiles: Vec::new(),
@@ -100,9 +168,58 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     if let Some(dir) = &options.perf {
         std::fs::create_dir_all(dir)?;
     }
-    let hello_before = phases
-        .run("hello world", &hello, hello_phase(&hello, bounds))
+    let get_before = phases
+        .run("hello GET", &hello, hello_phase(&hello, bounds, Floor::Get))
         .await?;
+    let post_before = phases
+        .run(
+            "hello POST",
+            &hello,
+            hello_phase(&hello, bounds, Floor::Post),
+        )
+        .await?;
+    let mut runs = Vec::new();
+    for &database in &options.databases {
+        runs.push(database_run(&options, &mut phases, database, bounds).await?);
+    }
+    if options.perf.is_some() {
+        print_profiles(&phases.profiles);
+        return Ok(());
+    }
+    let floors = Floors {
+        get: [get_before, hello_phase(&hello, bounds, Floor::Get).await?],
+        post: [post_before, hello_phase(&hello, bounds, Floor::Post).await?],
+    };
+    print_report(&options, &floors, &runs);
+    Ok(())
+}
+
+/// Every call, whole flows, one flow at a time and app sign-ins, on a fresh
+/// server with a fresh database of one kind.
+async fn database_run(
+    options: &Options,
+    phases: &mut Phases,
+    database: Database,
+    bounds: Bounds,
+) -> anyhow::Result<DatabaseRun> {
+    let dir = tempfile::tempdir()?;
+    let server = procs::qrlogin_server_on(
+        &options.binaries.server()?,
+        "qrlogin-server",
+        dir.path(),
+        &Store::Memory,
+        database,
+    )
+    .await?;
+    let mut conn = Conn::open(server.addr).await?;
+    let token: Arc<str> = http::sign_in(&mut conn, "alice", "demo").await?.into();
+    // Warm up (connections, allocator, database caches).
+    let warm = Bounds {
+        max_time: Duration::from_secs(1),
+        ..bounds
+    };
+    flow_phase(&server, warm, token.clone()).await?;
+
     let (create, tickets) = phases
         .run("create", &server, create_phase(&server, bounds))
         .await?;
@@ -134,80 +251,83 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             exchange_phase(&server, bounds, confirmed),
         )
         .await?;
-    if options.perf.is_some() {
-        print_profiles(
-            &phases.profiles,
-            &[&hello_before, &create, &status, &scan, &confirm, &exchange],
-        );
-        return Ok(());
-    }
-    let hello_after = hello_phase(&hello, bounds).await?;
-    let flows = flow_phase(&server, bounds, token.clone()).await?;
+    let flows = phases
+        .run(
+            "whole flow",
+            &server,
+            flow_phase(&server, bounds, token.clone()),
+        )
+        .await?;
+    let flow_calls = per_call_quantiles(&flows);
+    let flows = without_results(flows);
     let one_at_a_time = Bounds {
         workers: 1,
         max_count: 2_000,
         ..bounds
     };
-    let single = flow_phase(&server, one_at_a_time, token).await?;
+    let single = without_results(flow_phase(&server, one_at_a_time, token).await?);
     let sign_in = sign_in_phase(&server, bounds).await?;
-
-    let rows = vec![
-        Row {
-            name: "hello world (before)",
-            calls: 1,
-            outcome: hello_before,
-        },
-        Row {
-            name: "hello world (after)",
-            calls: 1,
-            outcome: hello_after,
-        },
-        Row {
-            name: "create `POST /qr`",
-            calls: 1,
-            outcome: create,
-        },
-        Row {
-            name: "status `GET /qr/{id}`",
-            calls: 1,
-            outcome: status,
-        },
-        Row {
-            name: "scan `POST /qr/{id}/scan`",
-            calls: 1,
-            outcome: scan,
-        },
-        Row {
-            name: "confirm `POST /qr/{id}/confirm`",
-            calls: 1,
-            outcome: confirm,
-        },
-        Row {
-            name: "exchange `POST /qr/{id}/exchange`",
-            calls: 1,
-            outcome: exchange,
-        },
-        Row {
-            name: "whole flow (4 calls)",
-            calls: 4,
-            outcome: flows,
-        },
-    ];
-    print_report(&options, &rows, &single, &sign_in);
-    Ok(())
+    for profile in phases.profiles.iter_mut().filter(|p| p.database.is_none()) {
+        if !profile.name.starts_with("hello") {
+            profile.database = Some(database);
+        }
+    }
+    let row = |name, floor, goal, outcome| Row {
+        name,
+        calls: 1,
+        floor,
+        goal: Some(goal),
+        outcome,
+    };
+    Ok(DatabaseRun {
+        database,
+        rows: vec![
+            row("create `POST /qr`", Floor::Post, 0.4, create),
+            row("status `GET /qr/{id}`", Floor::Get, 0.6, status),
+            row("scan `POST /qr/{id}/scan`", Floor::Post, 0.4, scan),
+            row("confirm `POST /qr/{id}/confirm`", Floor::Post, 0.4, confirm),
+            row(
+                "exchange `POST /qr/{id}/exchange`",
+                Floor::Post,
+                0.25,
+                exchange,
+            ),
+            Row {
+                name: "whole flow (4 calls)",
+                calls: 4,
+                floor: Floor::Post,
+                goal: None,
+                outcome: flows,
+            },
+        ],
+        flow_calls,
+        single,
+        sign_in,
+    })
 }
 
-pub async fn hello_phase(hello: &Proc, bounds: Bounds) -> anyhow::Result<Outcome<()>> {
+pub async fn hello_phase(
+    hello: &Proc,
+    bounds: Bounds,
+    floor: Floor,
+) -> anyhow::Result<Outcome<()>> {
+    let method = match floor {
+        Floor::Get => Method::GET,
+        Floor::Post => Method::POST,
+    };
     load::run(
         &[hello.addr],
         &[hello],
         bounds,
-        |mut conns: load::Conns, _| async move {
-            let result = conns[0]
-                .expect(StatusCode::OK, Method::GET, "/", Auth::None, None)
-                .await
-                .map(drop);
-            (conns, result)
+        move |mut conns: load::Conns, _| {
+            let method = method.clone();
+            async move {
+                let result = conns[0]
+                    .expect(StatusCode::OK, method, "/", Auth::None, None)
+                    .await
+                    .map(drop);
+                (conns, result)
+            }
         },
     )
     .await
@@ -307,17 +427,39 @@ async fn exchange_phase(
     .await
 }
 
-async fn flow_phase(server: &Proc, bounds: Bounds, token: Arc<str>) -> anyhow::Result<Outcome<()>> {
+async fn flow_phase(
+    server: &Proc,
+    bounds: Bounds,
+    token: Arc<str>,
+) -> anyhow::Result<Outcome<CallTimes>> {
     flow_phase_on(&[server], bounds, token).await
 }
 
+/// `create 0.41 / 2.10 ms, scan …`: p50 / p99 of each call within flows.
+fn per_call_quantiles(flows: &Outcome<CallTimes>) -> String {
+    flow::CALLS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut times: Vec<Duration> = flows.results.iter().map(|t| t[i]).collect();
+            times.sort_unstable();
+            format!(
+                "{name} {} / {}",
+                report::ms(load::quantile(&times, 0.5)),
+                report::ms(load::quantile(&times, 0.99))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whole flows; with several servers each flow's calls alternate between
-/// the first two.
+/// the first two. Each result is the time of each call of the flow.
 pub async fn flow_phase_on(
     servers: &[&Proc],
     bounds: Bounds,
     token: Arc<str>,
-) -> anyhow::Result<Outcome<()>> {
+) -> anyhow::Result<Outcome<CallTimes>> {
     let targets: Vec<_> = servers.iter().map(|s| s.addr).collect();
     load::run(
         &targets,
@@ -355,7 +497,7 @@ async fn sign_in_phase(server: &Proc, bounds: Bounds) -> anyhow::Result<Outcome<
     .await
 }
 
-fn without_results<T>(outcome: Outcome<T>) -> Outcome<()> {
+pub fn without_results<T>(outcome: Outcome<T>) -> Outcome<()> {
     Outcome {
         done: outcome.done,
         errors: outcome.errors,
@@ -368,92 +510,148 @@ fn without_results<T>(outcome: Outcome<T>) -> Outcome<()> {
     }
 }
 
-fn print_report(options: &Options, rows: &[Row], single: &Outcome<()>, sign_in: &Outcome<()>) {
-    let floor = (rows[0].outcome.rate() + rows[1].outcome.rate()) / 2.0;
-    let floor_cpu =
-        (rows[0].outcome.server_cpu_per_job() + rows[1].outcome.server_cpu_per_job()) / 2;
+fn print_report(options: &Options, floors: &Floors, runs: &[DatabaseRun]) {
     println!("## Request cost against a floor");
     println!();
     println!(
         "Load: {} keep-alive HTTP/1.1 connections from our hyper client (`qrlogin-bench`), \
          each phase up to {} or {} requests; both servers are release builds on \
-         tokio's default runtime, on loopback. Absolute rates are this machine's; the \
-         floor is the mean of the two hello-world phases ({}).",
+         tokio's default runtime, on loopback, with the memory ticket store. Each call is \
+         held against the floor of its kind, measured in the same run: hello world's `GET` \
+         for the status read, its `POST` for the rest (each the mean of a phase before and \
+         one after the servers under test). Absolute rates are this machine's.",
         options.workers,
         report::span(options.time),
         report::thousands(options.max as u64),
-        report::rate(floor),
     );
     println!();
     println!(
-        "| phase | done | errors | rate (this machine) | calls/s vs hello | p50 | p99 | server CPU per call | floor's CPU ÷ this | client CPU per call |"
+        "| floor | before | after | mean | p50 | p99 | server CPU per call | client CPU per call |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    for row in rows {
-        let o = &row.outcome;
-        let calls = row.calls as f64;
-        let cpu_per_call = o.server_cpu_per_job().div_f64(calls);
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, pair, floor) in [
+        ("hello world `GET /`", &floors.get, Floor::Get),
+        ("hello world `POST /`", &floors.post, Floor::Post),
+    ] {
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            row.name,
-            report::thousands(o.done as u64),
-            o.errors,
-            report::rate(o.rate()),
-            report::percent(o.rate() * calls, floor),
-            report::ms(o.quantile(0.5)),
-            report::ms(o.quantile(0.99)),
-            report::us(cpu_per_call),
-            report::percent(floor_cpu.as_secs_f64(), cpu_per_call.as_secs_f64()),
-            report::us(o.client_cpu_per_job().div_f64(calls)),
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+            report::rate(pair[0].rate()),
+            report::rate(pair[1].rate()),
+            report::rate(floors.rate(floor)),
+            report::ms(pair[0].quantile(0.5)),
+            report::ms(pair[0].quantile(0.99)),
+            report::us(floors.cpu_per_call(floor)),
+            report::us(pair[0].client_cpu_per_job()),
         );
     }
-    println!();
-    println!(
-        "A whole flow one at a time (1 connection, {} flows): p50 {}, p99 {}, max {}.",
-        report::thousands(single.done as u64),
-        report::ms(single.quantile(0.5)),
-        report::ms(single.quantile(0.99)),
-        report::ms(single.quantile(1.0)),
-    );
-    println!();
-    println!(
-        "App sign-in (`POST /app/sessions`, argon2 by design, 2 at a time, {} sign-ins): \
-         {}, p50 {}, p99 {}, server CPU {} each — {} of the floor's rate.",
-        sign_in.done,
-        report::rate(sign_in.rate()),
-        report::ms(sign_in.quantile(0.5)),
-        report::ms(sign_in.quantile(0.99)),
-        report::ms(sign_in.server_cpu_per_job()),
-        report::percent(sign_in.rate(), floor),
-    );
-    println!();
-    let mut unmet = Vec::new();
-    for row in rows.iter().skip(2).filter(|r| r.calls == 1) {
-        let share = row.outcome.rate() / floor;
-        if share < 0.5 {
-            unmet.push(format!("{} ({:.0}%)", row.name, 100.0 * share));
-        }
-    }
-    if unmet.is_empty() {
-        println!("Goal (every API call ≥ 50% of hello world): **met**.");
-    } else {
-        println!(
-            "Goal (every API call ≥ 50% of hello world): **not met** by {}.",
-            unmet.join(", ")
-        );
-    }
-    for row in rows.iter().filter(|r| r.outcome.errors > 0) {
+    for run in runs {
+        println!();
+        println!("### {}", run.database.name());
         println!();
         println!(
-            "Errors in {}: {} (first: {}).",
-            row.name,
-            row.outcome.errors,
-            row.outcome.first_error.as_deref().unwrap_or("?")
+            "| phase | done | errors | rate (this machine) | calls/s vs floor | goal | p50 | p99 | server CPU per call | floor's CPU ÷ this |"
         );
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        for row in &run.rows {
+            let o = &row.outcome;
+            let calls = row.calls as f64;
+            let cpu_per_call = o.server_cpu_per_job().div_f64(calls);
+            let goal = match row.goal {
+                Some(share) => format!("≥ {share:.2}"),
+                None => format!("≥ {}", report::rate(FLOW_GOAL)),
+            };
+            println!(
+                "| {} | {} | {} | {} | {:.2} | {goal} | {} | {} | {} | {} |",
+                row.name,
+                report::thousands(o.done as u64),
+                o.errors,
+                report::rate(o.rate()),
+                o.rate() * calls / floors.rate(row.floor),
+                report::ms(o.quantile(0.5)),
+                report::ms(o.quantile(0.99)),
+                report::us(cpu_per_call),
+                report::percent(
+                    floors.cpu_per_call(row.floor).as_secs_f64(),
+                    cpu_per_call.as_secs_f64()
+                ),
+            );
+        }
+        println!();
+        println!(
+            "Each call within the whole flows ({} in flight), p50 / p99: {}.",
+            options.workers, run.flow_calls
+        );
+        println!();
+        println!(
+            "A whole flow one at a time (1 connection, {} flows): p50 {}, p99 {}, max {}.",
+            report::thousands(run.single.done as u64),
+            report::ms(run.single.quantile(0.5)),
+            report::ms(run.single.quantile(0.99)),
+            report::ms(run.single.quantile(1.0)),
+        );
+        println!();
+        println!(
+            "App sign-in (`POST /app/sessions`, argon2 by design, 2 at a time, {} sign-ins): \
+             {}, p50 {}, p99 {}, server CPU {} each.",
+            run.sign_in.done,
+            report::rate(run.sign_in.rate()),
+            report::ms(run.sign_in.quantile(0.5)),
+            report::ms(run.sign_in.quantile(0.99)),
+            report::ms(run.sign_in.server_cpu_per_job()),
+        );
+    }
+    println!();
+    println!("### Goals");
+    println!();
+    for run in runs {
+        for row in &run.rows {
+            let o = &row.outcome;
+            let (met, measured, wanted) = match row.goal {
+                Some(share) => {
+                    let ratio = o.rate() * row.calls as f64 / floors.rate(row.floor);
+                    (
+                        ratio >= share,
+                        format!("{ratio:.2} of the floor"),
+                        format!("≥ {share:.2}"),
+                    )
+                }
+                None => (
+                    o.rate() >= FLOW_GOAL,
+                    format!(
+                        "{} with {} in flight",
+                        report::rate(o.rate()),
+                        options.workers
+                    ),
+                    format!("≥ {}", report::rate(FLOW_GOAL)),
+                ),
+            };
+            let met = if met && o.errors == 0 {
+                "met"
+            } else {
+                "**not met**"
+            };
+            println!(
+                "- {} on {}: {measured} (goal {wanted}, no errors) — {met}.",
+                row.name,
+                run.database.name()
+            );
+        }
+    }
+    for run in runs {
+        for row in run.rows.iter().filter(|r| r.outcome.errors > 0) {
+            println!();
+            println!(
+                "Errors in {} on {}: {} (first: {}).",
+                row.name,
+                run.database.name(),
+                row.outcome.errors,
+                row.outcome.first_error.as_deref().unwrap_or("?")
+            );
+        }
     }
 }
 
-fn print_profiles(profiles: &[(&'static str, Profile)], outcomes: &[&Outcome<()>]) {
+fn print_profiles(profiles: &[Profiled]) {
     println!("## Where the server's time goes (perf)");
     println!();
     println!(
@@ -466,21 +664,25 @@ fn print_profiles(profiles: &[(&'static str, Profile)], outcomes: &[&Outcome<()>
         "| phase | server CPU per call | kernel | top user-space symbols (share of samples) |"
     );
     println!("|---|---|---|---|");
-    for ((name, profile), outcome) in profiles.iter().zip(outcomes) {
-        let top: Vec<String> = profile
+    for profiled in profiles {
+        let top: Vec<String> = profiled
+            .profile
             .top
             .iter()
             .map(|(share, symbol)| format!("`{}` {share:.1}%", short_symbol(symbol)))
             .collect();
+        let name = match profiled.database {
+            Some(database) => format!("{} ({})", profiled.name, database.name()),
+            None => profiled.name.to_string(),
+        };
         println!(
             "| {name} | {} | {:.0}% | {} |",
-            report::us(outcome.server_cpu_per_job()),
-            profile.kernel,
+            report::us(profiled.cpu_per_job.div_f64(profiled.calls as f64)),
+            profiled.profile.kernel,
             top.join(", ")
         );
     }
 }
-
 /// `qrcode::canvas::Canvas::compute_adjacent_penalty_score` → `Canvas::compute_adjacent_penalty_score`;
 /// table pipes escaped.
 fn short_symbol(symbol: &str) -> String {

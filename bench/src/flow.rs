@@ -1,5 +1,7 @@
 //! The steps of a login, as the page and the app make them.
 
+use std::time::{Duration, Instant};
+
 use hyper::{Method, StatusCode};
 use qrlogin_core::CreateTicketResponse;
 
@@ -77,14 +79,32 @@ pub async fn exchange(conn: &mut Conn, ticket: &Ticket) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The four calls of a whole login, in order.
+pub const CALLS: [&str; 4] = ["create", "scan", "confirm", "exchange"];
+
+/// How long each of a flow's [`CALLS`] took.
+pub type CallTimes = [Duration; 4];
+
 /// A whole login: create, scan, confirm, exchange — the four calls without
 /// which nobody signs in (the page's wait is measured by `push`). With two
 /// connections the calls alternate between them (two instances behind a
 /// load balancer).
-pub async fn whole(conns: &mut [Conn], app_token: &str) -> anyhow::Result<()> {
+pub async fn whole(conns: &mut [Conn], app_token: &str) -> anyhow::Result<CallTimes> {
     let n = conns.len();
+    let mut times = [Duration::ZERO; 4];
+    let mut started = Instant::now();
+    let mut lap = |i: usize| {
+        let now = Instant::now();
+        times[i] = now - started;
+        started = now;
+    };
     let ticket = create(&mut conns[0]).await?;
+    lap(0);
     app_call(&mut conns[1 % n], &ticket, "scan", app_token).await?;
+    lap(1);
     app_call(&mut conns[0], &ticket, "confirm", app_token).await?;
-    exchange(&mut conns[1 % n], &ticket).await
+    lap(2);
+    exchange(&mut conns[1 % n], &ticket).await?;
+    lap(3);
+    Ok(times)
 }

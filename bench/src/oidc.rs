@@ -240,8 +240,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         max_time: Duration::from_secs(1),
         ..bounds
     };
-    crate::api::hello_phase(&hello, warm).await?;
-    let floor_before = crate::api::hello_phase(&hello, bounds).await?;
+    crate::api::hello_phase(&hello, warm, crate::api::Floor::Post).await?;
+    let floor_before = crate::api::hello_phase(&hello, bounds, crate::api::Floor::Post).await?;
     let mut rows = Vec::new();
     for client in clients {
         let client = Arc::new(client);
@@ -252,14 +252,14 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         let token = tokens(&server, bounds, client.clone(), made).await?;
         rows.push((client.alg, flow, token));
     }
-    let floor_after = crate::api::hello_phase(&hello, bounds).await?;
+    let floor_after = crate::api::hello_phase(&hello, bounds, crate::api::Floor::Post).await?;
     let floor = (floor_before.rate() + floor_after.rate()) / 2.0;
     println!("## OpenID Provider");
     println!();
     println!(
         "Authorization-code flows end to end (the QR page, the bound code, scan, confirm, \
          the page's exchange for the redirect, `POST /oauth2/token`: 6 calls) and the token \
-         endpoint alone, {} keep-alive connections, each phase up to {}; hello world's \
+         endpoint alone, {} keep-alive connections, each phase up to {}; hello world's `POST` \
          floor in the same run: {}.",
         options.workers,
         report::span(options.time),

@@ -4,69 +4,37 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
-
-/// Longest a server may take to print its address.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+use anyhow::Context as _;
+use qrlogin_testkit::process::{QRLOGIN_SERVER_MARKER, ServerProcess};
+use tokio::process::Command;
 
 /// A running server process (killed on drop).
 pub struct Proc {
     pub addr: SocketAddr,
-    child: Child,
+    process: ServerProcess,
 }
 
 impl Proc {
     /// Starts `command` and waits for a stdout line containing `marker`
     /// followed by the bound address.
-    async fn start(name: &str, mut command: Command, marker: &str) -> anyhow::Result<Self> {
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .with_context(|| format!("starting {name}"))?;
-        let stdout = child.stdout.take().context("no stdout pipe")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = tokio::time::timeout(START_TIMEOUT, async {
-            while let Some(line) = lines.next_line().await? {
-                if let Some(addr) = address_after(&line, marker) {
-                    return anyhow::Ok(addr);
-                }
-            }
-            bail!("{name} exited before listening")
+    async fn start(name: &str, command: Command, marker: &str) -> anyhow::Result<Self> {
+        let process = ServerProcess::start(name, command, marker).await?;
+        Ok(Self {
+            addr: process.addr,
+            process,
         })
-        .await
-        .with_context(|| format!("{name} did not start within {START_TIMEOUT:?}"))??;
-        // Keep draining stdout so a later line never hits a closed pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self { addr, child })
     }
 
     pub fn pid(&self) -> anyhow::Result<u32> {
-        self.child.id().context("the process has exited")
+        self.process.pid().context("the process has exited")
     }
 
     /// User + system CPU time used so far.
     pub fn cpu_time(&self) -> anyhow::Result<Duration> {
         cpu_time_of(&format!("/proc/{}/stat", self.pid()?))
     }
-}
-
-/// `marker ADDR` → ADDR, e.g. in `qrlogin-server listening on http://… (bound to 127.0.0.1:1234)`.
-fn address_after(line: &str, marker: &str) -> Option<SocketAddr> {
-    let rest = &line[line.find(marker)? + marker.len()..];
-    let text: String = rest
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ':' | '[' | ']'))
-        .collect();
-    text.parse().ok()
 }
 
 /// CPU time of this process (the load generator).
@@ -108,13 +76,50 @@ pub enum Store {
     Redis { url: String, prefix: String },
 }
 
+/// Where a `qrlogin-server` keeps its users, sessions and sign-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Database {
+    /// A SQLite file in the run's directory (the default).
+    Sqlite,
+    /// A fresh schema in the local PostgreSQL (`qrlogin_testkit::postgres`).
+    Postgres,
+}
+
+impl Database {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+
+    /// A new, empty database of this kind.
+    async fn fresh_url(self, dir: &Path) -> String {
+        match self {
+            Self::Sqlite => format!("sqlite://{}", dir.join("users.db").display()),
+            Self::Postgres => qrlogin_testkit::postgres::fresh_schema().await,
+        }
+    }
+}
+
 /// Starts `qrlogin-server` with the demo users, no creation rate limit and
-/// lifetimes long enough for every phase of a run.
+/// lifetimes long enough for every phase of a run, on SQLite.
 pub async fn qrlogin_server(
     binary: &Path,
     name: &str,
     dir: &Path,
     store: &Store,
+) -> anyhow::Result<Proc> {
+    qrlogin_server_on(binary, name, dir, store, Database::Sqlite).await
+}
+
+/// [`qrlogin_server`] on a fresh database of the given kind.
+pub async fn qrlogin_server_on(
+    binary: &Path,
+    name: &str,
+    dir: &Path,
+    store: &Store,
+    database: Database,
 ) -> anyhow::Result<Proc> {
     let mut command = Command::new(binary);
     command
@@ -124,7 +129,7 @@ pub async fn qrlogin_server(
         .args(["--pending-lifetime", "900", "--scanned-lifetime", "900"])
         .args(["--confirmed-lifetime", "900"])
         .arg("--database-url")
-        .arg(format!("sqlite://{}", dir.join("users.db").display()))
+        .arg(database.fresh_url(dir).await)
         .arg("--jwt-key")
         .arg(dir.join("jwt.pem"))
         .env("RUST_LOG", "warn")
@@ -132,29 +137,10 @@ pub async fn qrlogin_server(
     if let Store::Redis { url, prefix } = store {
         command.args(["--redis-url", url, "--redis-prefix", prefix]);
     }
-    Proc::start(name, command, "bound to").await
+    Proc::start(name, command, QRLOGIN_SERVER_MARKER).await
 }
 
 fn log_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
     let path: PathBuf = dir.join(format!("{}.log", name.replace(' ', "-")));
     std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_bound_address_of_either_server() {
-        let line = "qrlogin-server listening on http://127.0.0.1:4000 (bound to 127.0.0.1:4000)";
-        assert_eq!(
-            address_after(line, "bound to"),
-            Some("127.0.0.1:4000".parse().unwrap())
-        );
-        assert_eq!(
-            address_after("listening on 127.0.0.1:9", "listening on"),
-            Some("127.0.0.1:9".parse().unwrap())
-        );
-        assert_eq!(address_after("nothing here", "bound to"), None);
-    }
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 # Server throughput first, while nothing of ours runs in the background.
-PARTS=(api push stores profile sse decode)
+PARTS=(api oidc push stores profile sse decode)
 PART_TIMEOUT=${QRLOGIN_BENCH_PART_TIMEOUT:-300}
 BEGIN='<!-- scripts/bench: generated from here; edit outside the markers -->'
 END='<!-- scripts/bench: generated up to here -->'

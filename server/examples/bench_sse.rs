@@ -101,6 +101,13 @@ async fn open_stream(port: u16, ticket: &CreateTicketResponse) -> anyhow::Result
     Ok(stream)
 }
 
+/// The goal per open event stream (issue #17).
+const GOAL_KIB: f64 = 8.0;
+
+fn met(yes: bool) -> &'static str {
+    if yes { "met" } else { "**not met**" }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = options()?;
@@ -110,7 +117,14 @@ async fn main() -> anyhow::Result<()> {
         .port();
     let mut command = Command::new(&options.server);
     command
-        .args(["serve", "--create-rate", "0", "--listen"])
+        .args(["serve", "--create-rate", "0", "--max-tickets", "1000000"])
+        .args([
+            "--max-streams",
+            "0",
+            "--max-streams-per-ip",
+            "0",
+            "--listen",
+        ])
         .arg(format!("127.0.0.1:{port}"))
         .arg("--database-url")
         .arg(format!(
@@ -225,6 +239,26 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "| time to open all streams | {:.2} s |",
         open_time.as_secs_f64()
+    );
+    let per_stream = (opened as f64 - with_tickets as f64) / n;
+    let per_page = (held.max(opened) as f64 - idle as f64) / n;
+    let growth = (held as f64 - opened as f64) / n;
+    let hundred_thousand_mib = (idle as f64 + 100_000.0 * per_page) / 1024.0;
+    println!();
+    println!(
+        "- Goal ≤ {GOAL_KIB} KiB of RSS per open stream: {per_stream:.1} KiB — {}.",
+        met(per_stream <= GOAL_KIB)
+    );
+    println!(
+        "- Goal flat after {} s idle: {growth:+.2} KiB per stream — {}.",
+        options.hold.as_secs(),
+        met(growth <= 0.1)
+    );
+    println!(
+        "- 100,000 waiting pages (extrapolated from {} at {per_page:.1} KiB each, plus the idle \
+         server): {hundred_thousand_mib:.0} MiB — goal under 1 GiB {}.",
+        streams.len(),
+        met(hundred_thousand_mib < 1024.0)
     );
     drop(streams);
     drop(server);

@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod oidc;
 pub mod passwords;
 pub mod profile;
+mod qr_svg;
 mod random;
 pub mod requester;
 pub mod serve;
@@ -79,9 +80,27 @@ impl Settings {
     }
 }
 
-/// Everything a handler needs. Cheap to clone (`Arc`s and pools inside).
+/// Everything a handler needs. Cloned for every request (axum's `State`),
+/// so it is one `Arc`: one reference count to bump, not one per service.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services behind [`AppState`].
+pub struct Services {
     pub settings: Arc<Settings>,
     /// The one source of wall-clock time.
     pub clock: Clock,

@@ -29,7 +29,7 @@ use crate::store::{
 use crate::streams::StreamSlots;
 use crate::tickets::Tickets;
 use crate::tokens::{KeyError, TokenIssuer};
-use crate::{AppState, Settings, app, oidc};
+use crate::{AppState, Services, Settings, app, oidc};
 
 /// How often the memory store drops old tickets.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
@@ -192,7 +192,7 @@ pub async fn start_with_clock(args: &ServeArgs, clock: Clock) -> Result<RunningS
         clock.clone(),
     )
     .with_verification_codes(args.verification_code);
-    let state = AppState {
+    let state = AppState::new(Services {
         settings: Arc::new(Settings {
             site_name: args
                 .site_name
@@ -215,7 +215,7 @@ pub async fn start_with_clock(args: &ServeArgs, clock: Clock) -> Result<RunningS
         metrics,
         limits: Arc::new(limits(args)?),
         shutdown: shutdown.clone(),
-    };
+    });
 
     let router = app(state.clone());
     let task = tokio::spawn(async move {

@@ -17,7 +17,8 @@ use qrlogin_core::{
 use crate::AppState;
 use crate::accounts::{self, AccountError};
 use crate::db::grants::{GrantRef, NewCode};
-use crate::db::sign_ins::IssuedTokenRecord;
+use crate::db::sign_ins::{IssuedTokenRecord, Recorded};
+use crate::db::users::User;
 use crate::db::{AppSession, DbError};
 use crate::oidc::{CODE_LIFETIME, REFRESH_TOKEN_LIFETIME, authorize};
 use crate::requester::same_network;
@@ -146,30 +147,33 @@ pub async fn exchange(state: &AppState, access: &PageAccess) -> SignInResult<Exc
         let redirect_to = finish(state, access, &current, binding).await?;
         return Ok(Exchanged::Redirect(AuthorizationRedirect { redirect_to }));
     }
-    require_confirming_session(state, access, &current).await?;
+    let confirming = require_confirming_session(state, access, &current).await?;
     let (ticket_user, ticket) = state.tickets.exchange(access).await?;
-    let user = state
-        .accounts
-        .get(&ticket_user.id)
-        .await?
-        .ok_or(SignInError::UserGone)?;
+    let user = match confirming.filter(|user| user.id == ticket_user.id) {
+        Some(user) => user,
+        // Confirmed between the load and the consume: look the user up.
+        None => state
+            .accounts
+            .get(&ticket_user.id)
+            .await?
+            .ok_or(SignInError::UserGone)?,
+    };
     let profile = profile::profile(&user, &state.settings.public_url);
     let now = state.clock.now();
     let audience = state.settings.audience(ticket.site_origin.as_deref());
     let token = state.tokens.issue(&profile, &audience, now);
     // Recorded before the token leaves: a sign-in the user cannot see and
-    // revoke is never handed out.
+    // revoke is never handed out; one they revoked since the consume
+    // hands out nothing (and its token is on the revocation list anyway).
     let record = IssuedTokenRecord {
         id: &token.jti,
         expires_at: token.expires_at,
         client: None,
     };
-    records
+    let recorded = records
         .record_exchange(&access.id, &user.id, &ticket.requester, record, now)
         .await?;
-    // A revoke that ran since the consume: nothing leaves (and the recorded
-    // token is on the revocation list anyway).
-    if records.is_ticket_revoked(&access.id).await? {
+    if recorded == Recorded::Revoked {
         return Err(SignInError::Declined);
     }
     Ok(Exchanged::Token(ExchangeResponse {
@@ -238,9 +242,14 @@ async fn finish(
         expires_at: now + lifetime,
         client: Some((&binding.client_id, &binding.client_name)),
     };
-    records
+    let recorded = records
         .record_exchange(&ticket.id, &user.id, &ticket.requester, record, now)
         .await?;
+    if recorded == Recorded::Revoked {
+        return Err(SignInError::Declined);
+    }
+    // A revoke from here on finds the grant recorded and revokes it, and
+    // the token endpoint refuses the code of a revoked grant.
     state
         .db
         .grants()
@@ -251,9 +260,6 @@ async fn finish(
             expires_at: now + CODE_LIFETIME,
         })
         .await?;
-    if records.is_ticket_revoked(&ticket.id).await? {
-        return Err(SignInError::Declined);
-    }
     Ok(authorize::response_redirect(
         state,
         &binding.redirect_uri,
@@ -264,29 +270,26 @@ async fn finish(
 
 /// At the exchange, a confirmed ticket's confirming app session must still
 /// be signed in and its user still allow QR sign-in; otherwise the ticket is
-/// cancelled and nothing is handed out.
+/// cancelled and nothing is handed out. Returns the confirming user of a
+/// confirmed ticket (read with the check), `None` for other states.
 async fn require_confirming_session(
     state: &AppState,
     access: &PageAccess,
     current: &Ticket,
-) -> SignInResult<()> {
+) -> SignInResult<Option<User>> {
     let TicketState::Confirmed { user } = &current.state else {
-        return Ok(());
+        return Ok(None);
     };
-    if state
-        .db
-        .sign_ins()
-        .confirming_session_live(&access.id)
-        .await?
-        != Some(true)
-    {
-        let cancel = Event::Cancel {
-            user: user.id.clone(),
-        };
-        state.tickets.apply_for_page(access, cancel).await?;
-        return Err(SignInError::ConfirmingSessionEnded);
+    match state.db.sign_ins().confirming_user(&access.id).await? {
+        Some((confirming, true)) => Ok(Some(confirming)),
+        _ => {
+            let cancel = Event::Cancel {
+                user: user.id.clone(),
+            };
+            state.tickets.apply_for_page(access, cancel).await?;
+            Err(SignInError::ConfirmingSessionEnded)
+        }
     }
-    Ok(())
 }
 
 /// The user's exchanged sign-ins, newest first.

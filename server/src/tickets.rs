@@ -343,13 +343,7 @@ async fn backoff() {
 
 /// The QR code for `url` as an SVG document.
 fn qr_svg(url: &str) -> TicketResult<String> {
-    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| TicketError::QrCode(e.to_string()))?;
-    Ok(code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(240, 240)
-        .quiet_zone(true)
-        .build())
+    crate::qr_svg::qr_svg(url).map_err(|e| TicketError::QrCode(e.to_string()))
 }
 
 #[cfg(test)]

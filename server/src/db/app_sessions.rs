@@ -2,11 +2,11 @@
 //! bearer token (the token itself is never stored).
 
 use qrlogin_core::{AppSessionInfo, SecretHash, UserId};
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::users::{User, user_from_row};
-use super::{DbError, from_secs, to_secs};
+use super::{DbError, Pools, from_secs, to_secs};
 
 /// How stale a session's `last_used_at` may get before a request updates it.
 const LAST_USED_GRANULARITY_SECS: i64 = 60;
@@ -23,12 +23,12 @@ pub struct AppSession {
 }
 
 pub struct AppSessions<'p> {
-    pool: &'p AnyPool,
+    pools: &'p Pools,
 }
 
 impl<'p> AppSessions<'p> {
-    pub(super) fn new(pool: &'p AnyPool) -> Self {
-        Self { pool }
+    pub(super) fn new(pools: &'p Pools) -> Self {
+        Self { pools }
     }
 
     pub async fn insert(
@@ -49,7 +49,7 @@ impl<'p> AppSessions<'p> {
         .bind(device_name)
         .bind(to_secs(now))
         .bind(to_secs(now))
-        .execute(self.pool)
+        .execute(&self.pools.writer)
         .await?;
         Ok(())
     }
@@ -71,7 +71,7 @@ impl<'p> AppSessions<'p> {
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL",
         )
         .bind(token_hash.to_hex())
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let session = AppSession {
@@ -87,7 +87,7 @@ impl<'p> AppSessions<'p> {
         .bind(now)
         .bind(&session.id)
         .bind(now - LAST_USED_GRANULARITY_SECS)
-        .execute(self.pool)
+        .execute(&self.pools.writer)
         .await?;
         Ok(Some(session))
     }
@@ -97,7 +97,7 @@ impl<'p> AppSessions<'p> {
         sqlx::query("UPDATE app_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(to_secs(now))
             .bind(session_id)
-            .execute(self.pool)
+            .execute(&self.pools.writer)
             .await?;
         Ok(())
     }
@@ -117,7 +117,7 @@ impl<'p> AppSessions<'p> {
         .bind(to_secs(now))
         .bind(session_id)
         .bind(&user.0)
-        .execute(self.pool)
+        .execute(&self.pools.writer)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -135,7 +135,7 @@ impl<'p> AppSessions<'p> {
              ORDER BY created_at DESC, last_used_at DESC, id",
         )
         .bind(&user.0)
-        .fetch_all(self.pool)
+        .fetch_all(&self.pools.reader)
         .await?;
         rows.iter()
             .map(|row| {

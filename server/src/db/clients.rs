@@ -4,10 +4,10 @@
 
 use qrlogin_core::SecretHash;
 use qrlogin_core::oidc::{ClientKind, IdTokenAlg, RedirectUri, RegisteredClient};
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::{DbError, decode_error, to_secs};
+use super::{DbError, Pools, decode_error, to_secs};
 
 /// A registered client with what authenticates it.
 #[derive(Debug, Clone)]
@@ -25,12 +25,12 @@ pub struct NewClient<'a> {
 }
 
 pub struct Clients<'p> {
-    pool: &'p AnyPool,
+    pools: &'p Pools,
 }
 
 impl<'p> Clients<'p> {
-    pub(super) fn new(pool: &'p AnyPool) -> Self {
-        Self { pool }
+    pub(super) fn new(pools: &'p Pools) -> Self {
+        Self { pools }
     }
 
     pub async fn insert(&self, new: NewClient<'_>) -> Result<(), DbError> {
@@ -50,7 +50,7 @@ impl<'p> Clients<'p> {
         .bind(serde_json::to_string(&uris).map_err(|e| DbError::Query(decode_error(e)))?)
         .bind(new.client.id_token_alg.as_str())
         .bind(to_secs(new.created_at))
-        .execute(self.pool)
+        .execute(&self.pools.writer)
         .await?;
         Ok(())
     }
@@ -63,7 +63,7 @@ impl<'p> Clients<'p> {
              FROM oauth_clients WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
         row.as_ref().map(client_from_row).transpose()
     }
@@ -73,7 +73,7 @@ impl<'p> Clients<'p> {
             "SELECT id, name, secret_hash, redirect_uris, id_token_alg
              FROM oauth_clients ORDER BY name, id",
         )
-        .fetch_all(self.pool)
+        .fetch_all(&self.pools.reader)
         .await?;
         rows.iter().map(client_from_row).collect()
     }
@@ -81,7 +81,7 @@ impl<'p> Clients<'p> {
     /// Removes the client with its codes and refresh tokens; its sign-ins
     /// stay in their users' lists. False when there was no such client.
     pub async fn delete(&self, id: &str) -> Result<bool, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pools.writer.begin().await?;
         for statement in [
             "DELETE FROM oauth_refresh_tokens WHERE client_id = $1",
             "DELETE FROM oauth_codes WHERE client_id = $1",

@@ -8,10 +8,10 @@
 
 use qrlogin_core::SecretHash;
 use qrlogin_core::oidc::AuthorizationBinding;
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::{DbError, decode_error, from_secs, to_secs};
+use super::{DbError, Pools, decode_error, from_secs, to_secs};
 
 /// What a code or refresh token is bound to.
 #[derive(Debug, Clone)]
@@ -53,12 +53,12 @@ pub enum Use<T> {
 }
 
 pub struct Grants<'p> {
-    pool: &'p AnyPool,
+    pools: &'p Pools,
 }
 
 impl<'p> Grants<'p> {
-    pub(super) fn new(pool: &'p AnyPool) -> Self {
-        Self { pool }
+    pub(super) fn new(pools: &'p Pools) -> Self {
+        Self { pools }
     }
 
     pub async fn insert_code(&self, code: NewCode<'_>) -> Result<(), DbError> {
@@ -76,7 +76,7 @@ impl<'p> Grants<'p> {
         .bind(request)
         .bind(to_secs(code.grant.auth_time))
         .bind(to_secs(code.expires_at))
-        .execute(self.pool)
+        .execute(&self.pools.writer)
         .await?;
         Ok(())
     }
@@ -109,7 +109,7 @@ impl<'p> Grants<'p> {
         .bind(token.scope)
         .bind(to_secs(token.grant.auth_time))
         .bind(to_secs(token.expires_at))
-        .execute(self.pool)
+        .execute(&self.pools.writer)
         .await?;
         Ok(())
     }
@@ -144,7 +144,7 @@ impl<'p> Grants<'p> {
         );
         let row = sqlx::query(&statement)
             .bind(hash.to_hex())
-            .fetch_optional(self.pool)
+            .fetch_optional(&self.pools.reader)
             .await?;
         let Some(row) = row else {
             return Ok(Use::Unknown);
@@ -167,7 +167,7 @@ impl<'p> Grants<'p> {
              WHERE token_hash = $1",
         )
         .bind(hash.to_hex())
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
         row.as_ref().map(grant_from_row).transpose()
     }
@@ -180,7 +180,7 @@ impl<'p> Grants<'p> {
         ] {
             sqlx::query(statement)
                 .bind(to_secs(now))
-                .execute(self.pool)
+                .execute(&self.pools.writer)
                 .await?;
         }
         Ok(())
@@ -204,7 +204,7 @@ impl<'p> Grants<'p> {
             .bind(to_secs(now))
             .bind(hash.to_hex())
             .bind(client_id)
-            .execute(self.pool)
+            .execute(&self.pools.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -1,7 +1,8 @@
 //! Persistence in SQL (sqlx `Any`: SQLite by default, PostgreSQL with a
 //! `postgres://` URL; one set of portable queries and migrations).
 //!
-//! [`Database`] holds the one pool; each table owner is a small view over it
+//! [`Database`] holds the connections (one pool, or on SQLite a reader pool
+//! and a single writer); each table owner is a small view over them
 //! ([`Database::users`], [`Database::app_sessions`], [`Database::sign_ins`],
 //! [`Database::clients`], [`Database::grants`]).
 //! Nothing here knows about HTTP, passwords or presentation: rows in, rows out.
@@ -9,6 +10,7 @@
 pub mod app_sessions;
 pub mod clients;
 pub mod grants;
+mod group_commit;
 pub mod sign_ins;
 pub mod users;
 
@@ -17,6 +19,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::AnyPool;
+
+use group_commit::GroupCommit;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use time::OffsetDateTime;
 
@@ -28,7 +32,9 @@ pub use users::Users;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Pooled connections.
+/// Pooled connections. They are not pinged before each use
+/// (`test_before_acquire`): sqlx already pings one when it comes back to
+/// the pool, and a broken one fails its query as `Unavailable`.
 const MAX_CONNECTIONS: u32 = 8;
 /// How long a query waits for a free connection before the database counts
 /// as unavailable.
@@ -95,84 +101,129 @@ impl From<sqlx::Error> for DbError {
     }
 }
 
-/// The one connection pool, shared by every table owner. Cheap to clone.
+/// The connections every table owner shares. Cheap to clone.
 #[derive(Clone)]
 pub struct Database {
-    pool: AnyPool,
+    pools: Pools,
+}
+
+/// Where a table owner sends its statements: reads to `reader`, writes
+/// (and transactions) to `writer`. On PostgreSQL both are the one pool. On
+/// SQLite, which lets one connection write at a time, `writer` is a single
+/// connection: concurrent writes then wait their turn in the pool's queue,
+/// instead of in SQLite's busy handler, which sleeps for milliseconds at a
+/// time; `reader` holds the other connections, which in WAL mode never wait
+/// for the writer.
+#[derive(Clone)]
+pub(crate) struct Pools {
+    reader: AnyPool,
+    writer: AnyPool,
+    /// The sign-in records of the confirm and the exchange, committed in
+    /// groups (on `writer`).
+    group_commit: GroupCommit,
 }
 
 impl Database {
     /// Connects, creating the SQLite file if needed, and runs migrations.
     pub async fn connect(target: &DatabaseTarget) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
-        if let DatabaseTarget::Sqlite(path) = target {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    DbError::Config(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
-            private_file(path)?;
-        }
         let options = AnyConnectOptions::from_str(&target.connect_url())?;
-        let sqlite = matches!(target, DatabaseTarget::Sqlite(_));
-        let pool = AnyPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if sqlite {
-                        // Write-ahead log: readers never wait for the writer,
-                        // and a commit is an append, synced at checkpoints
-                        // (NORMAL): a process crash loses nothing, a power
-                        // cut at most the last commits.
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous = NORMAL")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let pools = match target {
+            DatabaseTarget::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        DbError::Config(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                private_file(path)?;
+                let writer = sqlite_pool(options.clone(), 1, false).await?;
+                MIGRATOR.run(&writer).await?;
+                let reader = sqlite_pool(options, MAX_CONNECTIONS - 1, true).await?;
+                Pools {
+                    reader,
+                    group_commit: GroupCommit::start(writer.clone()),
+                    writer,
+                }
+            }
+            DatabaseTarget::Postgres(_) => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(MAX_CONNECTIONS)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .test_before_acquire(false)
+                    .connect_with(options)
+                    .await?;
+                MIGRATOR.run(&pool).await?;
+                Pools {
+                    reader: pool.clone(),
+                    group_commit: GroupCommit::start(pool.clone()),
+                    writer: pool,
+                }
+            }
+        };
+        Ok(Self { pools })
     }
 
     pub fn users(&self) -> Users<'_> {
-        Users::new(&self.pool)
+        Users::new(&self.pools)
     }
 
     pub fn app_sessions(&self) -> AppSessions<'_> {
-        AppSessions::new(&self.pool)
+        AppSessions::new(&self.pools)
     }
 
     pub fn sign_ins(&self) -> SignIns<'_> {
-        SignIns::new(&self.pool)
+        SignIns::new(&self.pools)
     }
 
     /// OpenID Connect clients.
     pub fn clients(&self) -> Clients<'_> {
-        Clients::new(&self.pool)
+        Clients::new(&self.pools)
     }
 
     /// OpenID Connect authorization codes and refresh tokens.
     pub fn grants(&self) -> Grants<'_> {
-        Grants::new(&self.pool)
-    }
-
-    /// The pool itself, for table owners added beside these.
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        Grants::new(&self.pools)
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.pools.reader).await?;
         Ok(())
     }
+}
+
+/// A pool of SQLite connections in WAL mode: a commit is an append to the
+/// log, synced at checkpoints (`synchronous = NORMAL`), so a process crash
+/// loses nothing and a power cut at most the last commits. Readers are
+/// `query_only`, so a write sent to them by mistake fails loudly.
+async fn sqlite_pool(
+    options: AnyConnectOptions,
+    connections: u32,
+    query_only: bool,
+) -> Result<AnyPool, DbError> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("PRAGMA synchronous = NORMAL")
+                    .execute(&mut *conn)
+                    .await?;
+                if query_only {
+                    sqlx::query("PRAGMA query_only = ON")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    Ok(pool)
 }
 
 /// Makes the SQLite file readable by its owner only (it holds password and

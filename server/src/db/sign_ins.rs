@@ -6,17 +6,27 @@
 //! so the row is complete whichever of the two writes lands first.
 
 use qrlogin_core::{RequesterInfo, RevokedToken, SignInRecord, Ticket, TicketId, UserId};
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::app_sessions::AppSession;
-use super::{DbError, decode_error, from_secs};
+use super::group_commit::{Record, Requester, Written};
+use super::users::{User, user_from_row};
+use super::{DbError, Pools, decode_error, from_secs};
 
 /// Most sign-ins listed.
 pub const LIST_LIMIT: i64 = 50;
 
 /// Shown when the confirming session's name is not recorded.
 const UNKNOWN_DEVICE: &str = "unknown device";
+
+/// Whether a sign-in was still wanted when its token was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Live,
+    /// The user said "Was this you? — No" first.
+    Revoked,
+}
 
 /// The web token handed out for a sign-in, as recorded.
 pub struct IssuedTokenRecord<'a> {
@@ -28,46 +38,43 @@ pub struct IssuedTokenRecord<'a> {
 }
 
 pub struct SignIns<'p> {
-    pool: &'p AnyPool,
+    pools: &'p Pools,
 }
 
 impl<'p> SignIns<'p> {
-    pub(super) fn new(pool: &'p AnyPool) -> Self {
-        Self { pool }
+    pub(super) fn new(pools: &'p Pools) -> Self {
+        Self { pools }
     }
 
     /// Records which app session is confirming `ticket` — before the ticket
     /// becomes `confirmed`, so that every confirmed ticket has its record.
     /// A repeat confirm from another session of the same user keeps the first.
+    /// Committed with whatever other records wait at the same moment.
     pub async fn record_confirmation(
         &self,
         ticket: &Ticket,
         session: &AppSession,
     ) -> Result<(), DbError> {
-        let requester = &ticket.requester;
-        sqlx::query(
-            "INSERT INTO sign_ins (ticket_id, user_id, app_session_id, device_name, requester_ip,
-                 requester_user_agent, requester_browser, requester_os, requested_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (ticket_id) DO UPDATE
-                 SET app_session_id = excluded.app_session_id, device_name = excluded.device_name
-                 WHERE sign_ins.app_session_id IS NULL AND sign_ins.user_id = excluded.user_id",
-        )
-        .bind(ticket.id.to_string())
-        .bind(&session.user.id.0)
-        .bind(&session.id)
-        .bind(&session.device_name)
-        .bind(requester.ip.to_string())
-        .bind(&requester.user_agent)
-        .bind(&requester.browser)
-        .bind(&requester.os)
-        .bind(requester.created_at.unix_timestamp())
-        .execute(self.pool)
-        .await?;
+        self.pools
+            .group_commit
+            .write(Record::Confirmation {
+                ticket_id: ticket.id.to_string(),
+                user_id: session.user.id.0.clone(),
+                app_session_id: session.id.clone(),
+                device_name: session.device_name.clone(),
+                requester: requester_row(&ticket.requester),
+            })
+            .await?;
         Ok(())
     }
 
-    /// Records the web token the page received for `ticket` at `now`.
+    /// Records the web token the page received for `ticket` at `now`, and
+    /// answers in the same statement whether the user has already said
+    /// "Was this you? — No" to this sign-in (then nothing may leave; the
+    /// recorded token is on the revocation list all the same). A revoke
+    /// after this statement finds the token recorded and revokes it.
+    /// Committed with whatever other records wait at the same moment, and
+    /// before this returns.
     pub async fn record_exchange(
         &self,
         ticket: &TicketId,
@@ -75,53 +82,54 @@ impl<'p> SignIns<'p> {
         requester: &RequesterInfo,
         token: IssuedTokenRecord<'_>,
         now: OffsetDateTime,
-    ) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO sign_ins (ticket_id, user_id, requester_ip, requester_user_agent,
-                 requester_browser, requester_os, requested_at, signed_in_at, token_id,
-                 token_expires_at, client_id, client_name)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (ticket_id) DO UPDATE
-                 SET signed_in_at = excluded.signed_in_at, token_id = excluded.token_id,
-                     token_expires_at = excluded.token_expires_at,
-                     client_id = excluded.client_id, client_name = excluded.client_name
-                 WHERE sign_ins.signed_in_at IS NULL AND sign_ins.user_id = excluded.user_id",
-        )
-        .bind(ticket.to_string())
-        .bind(&user.0)
-        .bind(requester.ip.to_string())
-        .bind(&requester.user_agent)
-        .bind(&requester.browser)
-        .bind(&requester.os)
-        .bind(requester.created_at.unix_timestamp())
-        .bind(now.unix_timestamp())
-        .bind(token.id)
-        .bind(token.expires_at.unix_timestamp())
-        .bind(token.client.map(|(id, _)| id))
-        .bind(token.client.map(|(_, name)| name))
-        .execute(self.pool)
-        .await?;
-        Ok(())
+    ) -> Result<Recorded, DbError> {
+        let written = self
+            .pools
+            .group_commit
+            .write(Record::Exchange {
+                ticket_id: ticket.to_string(),
+                user_id: user.0.clone(),
+                requester: requester_row(requester),
+                signed_in_at: now.unix_timestamp(),
+                token_id: token.id.to_string(),
+                token_expires_at: token.expires_at.unix_timestamp(),
+                client: token
+                    .client
+                    .map(|(id, name)| (id.to_string(), name.to_string())),
+            })
+            .await?;
+        let revoked = match written {
+            Written::Exchange(Some(revoked)) => revoked,
+            // The row was not this exchange's to complete (never happens
+            // for a ticket consumed once): go by the row as it is.
+            _ => self.is_ticket_revoked(ticket).await?,
+        };
+        Ok(if revoked {
+            Recorded::Revoked
+        } else {
+            Recorded::Live
+        })
     }
 
-    /// Whether the app session that confirmed `ticket` is still signed in
-    /// and its user still allows QR sign-in; `None` when no confirm was
-    /// recorded.
-    pub async fn confirming_session_live(
+    /// The user who confirmed `ticket`, and whether the app session that
+    /// confirmed it is still signed in and the user still allows QR sign-in;
+    /// `None` when no confirm was recorded (or its session or user is gone).
+    pub async fn confirming_user(
         &self,
         ticket: &TicketId,
-    ) -> Result<Option<bool>, DbError> {
+    ) -> Result<Option<(User, bool)>, DbError> {
         let row = sqlx::query(
-            "SELECT CASE WHEN s.revoked_at IS NULL AND u.qr_login_enabled THEN 1 ELSE 0 END AS live
+            "SELECT u.id, u.username, u.display_name, u.avatar_url, u.email,
+                    CASE WHEN s.revoked_at IS NULL AND u.qr_login_enabled THEN 1 ELSE 0 END AS live
              FROM sign_ins r
              JOIN app_sessions s ON s.id = r.app_session_id
              JOIN users u ON u.id = r.user_id
              WHERE r.ticket_id = $1",
         )
         .bind(ticket.to_string())
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
-        row.map(|row| Ok(row.try_get::<i64, _>("live")? != 0))
+        row.map(|row| Ok((user_from_row(&row)?, row.try_get::<i64, _>("live")? != 0)))
             .transpose()
     }
 
@@ -145,7 +153,7 @@ impl<'p> SignIns<'p> {
             "SELECT ticket_id FROM sign_ins WHERE ticket_id = $1 AND revoked_at IS NOT NULL",
         )
         .bind(ticket.to_string())
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
         Ok(row.is_some())
     }
@@ -162,7 +170,7 @@ impl<'p> SignIns<'p> {
         )
         .bind(&user.0)
         .bind(LIST_LIMIT)
-        .fetch_all(self.pool)
+        .fetch_all(&self.pools.reader)
         .await?;
         rows.iter().map(record_from_row).collect()
     }
@@ -201,7 +209,7 @@ impl<'p> SignIns<'p> {
             .bind(now.unix_timestamp())
             .bind(&ticket)
             .bind(&user.0)
-            .execute(self.pool)
+            .execute(&self.pools.writer)
             .await?;
         if done.rows_affected() > 0 {
             return Ok(true);
@@ -212,7 +220,7 @@ impl<'p> SignIns<'p> {
         )
         .bind(&ticket)
         .bind(&user.0)
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
         Ok(earlier.is_some())
     }
@@ -226,7 +234,7 @@ impl<'p> SignIns<'p> {
         )
         .bind(ticket)
         .bind(client)
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
         Ok(row.is_some())
     }
@@ -240,7 +248,7 @@ impl<'p> SignIns<'p> {
         )
         .bind(now.unix_timestamp())
         .bind(ticket)
-        .execute(self.pool)
+        .execute(&self.pools.writer)
         .await?;
         Ok(())
     }
@@ -260,7 +268,7 @@ impl<'p> SignIns<'p> {
         .bind(jti)
         .bind(expires_at.unix_timestamp())
         .bind(now.unix_timestamp())
-        .execute(self.pool)
+        .execute(&self.pools.writer)
         .await?;
         Ok(())
     }
@@ -273,7 +281,7 @@ impl<'p> SignIns<'p> {
              SELECT token_id FROM token_revocations WHERE token_id = $1",
         )
         .bind(jti)
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
         Ok(row.is_some())
     }
@@ -290,7 +298,7 @@ impl<'p> SignIns<'p> {
              ORDER BY token_expires_at, token_id",
         )
         .bind(now.unix_timestamp())
-        .fetch_all(self.pool)
+        .fetch_all(&self.pools.reader)
         .await?;
         rows.iter()
             .map(|row| {
@@ -300,6 +308,16 @@ impl<'p> SignIns<'p> {
                 })
             })
             .collect()
+    }
+}
+
+fn requester_row(requester: &RequesterInfo) -> Requester {
+    Requester {
+        ip: requester.ip.to_string(),
+        user_agent: requester.user_agent.clone(),
+        browser: requester.browser.clone(),
+        os: requester.os.clone(),
+        requested_at: requester.created_at.unix_timestamp(),
     }
 }
 

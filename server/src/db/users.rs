@@ -1,10 +1,10 @@
 //! The `users` table: accounts, their password hashes and their switches.
 
 use qrlogin_core::UserId;
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::{DbError, to_secs};
+use super::{DbError, Pools, to_secs};
 
 /// A user as stored (without the password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,12 +38,12 @@ pub enum Inserted {
 }
 
 pub struct Users<'p> {
-    pool: &'p AnyPool,
+    pools: &'p Pools,
 }
 
 impl<'p> Users<'p> {
-    pub(super) fn new(pool: &'p AnyPool) -> Self {
-        Self { pool }
+    pub(super) fn new(pools: &'p Pools) -> Self {
+        Self { pools }
     }
 
     pub async fn insert(&self, user: NewUser<'_>) -> Result<Inserted, DbError> {
@@ -58,7 +58,7 @@ impl<'p> Users<'p> {
         .bind(user.password_hash)
         .bind(to_secs(user.created_at))
         .bind(user.email)
-        .execute(self.pool)
+        .execute(&self.pools.writer)
         .await;
         match result {
             Ok(_) => Ok(Inserted::Done),
@@ -71,7 +71,7 @@ impl<'p> Users<'p> {
         let rows = sqlx::query(
             "SELECT id, username, display_name, avatar_url, email FROM users ORDER BY username",
         )
-        .fetch_all(self.pool)
+        .fetch_all(&self.pools.reader)
         .await?;
         rows.iter().map(user_from_row).collect()
     }
@@ -81,7 +81,7 @@ impl<'p> Users<'p> {
             "SELECT id, username, display_name, avatar_url, email FROM users WHERE id = $1",
         )
         .bind(&id.0)
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
         row.as_ref().map(user_from_row).transpose()
     }
@@ -95,7 +95,7 @@ impl<'p> Users<'p> {
             "SELECT id, username, display_name, avatar_url, email, password_hash FROM users WHERE username = $1",
         )
         .bind(username)
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.reader)
         .await?;
         row.map(|row| Ok((user_from_row(&row)?, row.try_get("password_hash")?)))
             .transpose()
@@ -106,7 +106,7 @@ impl<'p> Users<'p> {
     /// revocation list (table `token_revocations`) until they do, so that
     /// relying parties that verify offline keep refusing them.
     pub async fn delete(&self, id: &UserId, now: OffsetDateTime) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pools.writer.begin().await?;
         sqlx::query(
             "INSERT INTO token_revocations (token_id, token_expires_at, revoked_at)
              SELECT token_id, token_expires_at, $2 FROM sign_ins
@@ -135,7 +135,7 @@ impl<'p> Users<'p> {
         sqlx::query("UPDATE users SET qr_login_enabled = $1 WHERE id = $2")
             .bind(enabled)
             .bind(&user.0)
-            .execute(self.pool)
+            .execute(&self.pools.writer)
             .await?;
         Ok(())
     }

@@ -132,54 +132,7 @@ async fn spawn_app_on_clock(
     }
 }
 
-pub const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// Schemas of earlier runs older than this are dropped by later runs.
-const STALE_SCHEMA_SECS: u64 = 3600;
-
-/// Creates a new schema in the test database; returns a URL that uses it.
-/// Also drops the schemas that runs more than an hour ago left behind.
-pub async fn fresh_postgres_schema() -> String {
-    use sqlx::{Connection as _, Row as _};
-    sqlx::any::install_default_drivers();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    let schema = format!(
-        "qrlogin_test_{}_{}_{}",
-        now.as_secs(),
-        now.subsec_nanos(),
-        std::process::id()
-    );
-    let mut conn = sqlx::AnyConnection::connect(POSTGRES_URL)
-        .await
-        .expect("PostgreSQL must be running on 127.0.0.1:5432 (user postgres, database test)");
-    let old = sqlx::query(
-        "SELECT schema_name::text FROM information_schema.schemata WHERE schema_name LIKE 'qrlogin\\_test\\_%'",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
-    for row in old {
-        let name: String = row.try_get(0).unwrap();
-        let created: Option<u64> = name
-            .strip_prefix("qrlogin_test_")
-            .and_then(|rest| rest.split('_').next())
-            .and_then(|secs| secs.parse().ok());
-        if created.is_some_and(|c| c + STALE_SCHEMA_SECS < now.as_secs()) {
-            // Another test process may drop it at the same moment: ignore errors.
-            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                .execute(&mut conn)
-                .await;
-        }
-    }
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    format!("{POSTGRES_URL}?options=-c%20search_path%3D{schema}")
-}
+pub use qrlogin_testkit::postgres::fresh_schema as fresh_postgres_schema;
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {

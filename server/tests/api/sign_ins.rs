@@ -22,6 +22,7 @@ both_databases!(
     revoking_an_exchanged_sign_in_revokes_its_web_token,
     revoking_before_the_exchange_cancels_the_ticket,
     revoke_racing_the_exchange_never_leaves_a_live_token,
+    every_token_handed_out_is_already_in_the_users_sign_in_list,
 );
 
 const SAFARI_UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 \
@@ -514,4 +515,36 @@ async fn a_token_is_for_the_site_whose_page_asked() {
         .await
         .unwrap();
     assert_eq!(scan.site.origin, app.base);
+}
+
+/// The record commits before the token leaves (even with concurrent
+/// exchanges, whose writes the database may commit together): the moment
+/// the page holds a token, the user sees the sign-in and can revoke it.
+async fn every_token_handed_out_is_already_in_the_users_sign_in_list(db: Db) {
+    let app = spawn_app_with(db, &[]).await;
+    let token = alice_on_pixel(&app).await;
+    let mut tickets = Vec::new();
+    for _ in 0..16 {
+        tickets.push(confirmed_by(&app, &token).await);
+    }
+    let checks = tickets.iter().map(|ticket| async {
+        let exchange = exchanged(&app, ticket).await;
+        let listed = sign_ins(&app, &token).await;
+        let id = ticket.id.to_string();
+        assert!(
+            listed.sign_ins.iter().any(|record| record.id == id),
+            "the sign-in of {id} was not listed when its token arrived"
+        );
+        let revoked = revoke(&app, &token, &id).await;
+        assert_eq!(revoked.status(), StatusCode::OK);
+        let me = app
+            .client
+            .get(app.url("/api/v1/web/me"))
+            .bearer_auth(&exchange.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "revoked at once");
+    });
+    futures_util::future::join_all(checks).await;
 }

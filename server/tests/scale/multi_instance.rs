@@ -131,3 +131,45 @@ async fn an_app_session_made_on_one_instance_works_on_the_other() {
         .unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The session cache's promise: an app session signed out through one
+/// instance is refused by every other within a second, even one that had
+/// just looked it up (and so holds it in its cache).
+#[tokio::test]
+async fn a_session_signed_out_on_b_is_refused_by_a_within_a_second() {
+    let (_dir, a, b) = two_instances().await;
+    let client = http();
+    let token = sign_in(&client, &a, "alice").await;
+    let me_on_a = || {
+        client
+            .get(a.url("/api/v1/app/me"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(
+        me_on_a().await.unwrap().status(),
+        StatusCode::OK,
+        "cached on A"
+    );
+    let signed_out = client
+        .delete(b.url("/api/v1/app/sessions/current"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
+    let since = Instant::now();
+    loop {
+        let status = me_on_a().await.unwrap().status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            since.elapsed() < Duration::from_millis(1100),
+            "A still accepted the signed-out session after {:?}",
+            since.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
