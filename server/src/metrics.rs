@@ -6,7 +6,7 @@
 //! from the answers the server gives — so no request can add a series of its
 //! own, and the table stays a few hundred entries whatever clients send.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,8 +41,9 @@ struct Histogram {
 #[derive(Default)]
 pub struct Metrics {
     tickets: [AtomicU64; TicketStatus::ALL.len()],
-    /// (method, route, status) → latency histogram.
-    requests: Mutex<BTreeMap<(&'static str, String, u16), Histogram>>,
+    /// route → (method, status) → latency histogram. By route first, so
+    /// that a request finds its series without allocating.
+    requests: Mutex<HashMap<String, HashMap<(&'static str, u16), Histogram>>>,
     /// Event streams and long-polls open now.
     open_streams: AtomicU64,
 }
@@ -63,9 +64,13 @@ impl Metrics {
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
-        let key = (method_label(method), route.to_string(), status);
+        let key = (method_label(method), status);
         let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        let h = map.entry(key).or_default();
+        let series = match map.get_mut(route) {
+            Some(series) => series,
+            None => map.entry(route.to_string()).or_default(),
+        };
+        let h = series.entry(key).or_default();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
                 h.counts[i] += 1;
@@ -92,11 +97,17 @@ impl Metrics {
         out.push_str("# TYPE qrlogin_http_request_duration_seconds histogram\n");
         // A snapshot: formatting happens after the lock that every request
         // takes is released.
-        let map = self
+        let map: BTreeMap<(&'static str, String, u16), Histogram> = self
             .requests
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone();
+            .iter()
+            .flat_map(|(route, series)| {
+                series
+                    .iter()
+                    .map(|((method, status), h)| ((*method, route.clone(), *status), h.clone()))
+            })
+            .collect();
         for ((method, route, status), h) in map.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
             for (i, bound) in BUCKETS.iter().enumerate() {

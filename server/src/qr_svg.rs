@@ -10,7 +10,7 @@
 //!   a URL ending in 128 random bits, whose codewords are already well mixed,
 //!   so one fixed mask serves; `tests::every_code_reads_back` decodes
 //!   hundreds of them with an independent decoder.
-//! - **Drawing:** one `<path>` with a rectangle per run of dark modules in a
+//! - **Drawing:** one `<path>` with a line per run of dark modules in a
 //!   row, written into one string, instead of one element per module.
 
 use std::fmt::Write as _;
@@ -56,12 +56,17 @@ pub fn qr_svg(data: &str) -> Result<String, QrError> {
 fn svg(width: usize, colors: &[Color]) -> String {
     let side = width + 2 * QUIET_ZONE;
     let pixels = side * MIN_PIXELS.div_ceil(side);
-    let mut out = String::with_capacity(4096);
-    // Writing to a String cannot fail.
+    let mut out = String::with_capacity(8192);
+    // Single quotes: the image travels inside a JSON string, where double
+    // quotes would each need an escape.
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{pixels}" height="{pixels}" viewBox="0 0 {side} {side}" shape-rendering="crispEdges"><rect width="{side}" height="{side}" fill="#fff"/><path fill="#000" d=""##
+        "<svg xmlns='http://www.w3.org/2000/svg' version='1.1' width='{pixels}' height='{pixels}' \
+         viewBox='0 0 {side} {side}' shape-rendering='crispEdges'>\
+         <rect width='{side}' height='{side}' fill='#fff'/><path stroke='#000' d='"
     );
+    // Each run of dark modules in a row is one line, one module thick,
+    // through the middle of its row: `M{x} {y}.5h{length}`.
     for (y, row) in colors.chunks(width).enumerate() {
         let mut x = 0;
         while x < width {
@@ -70,17 +75,30 @@ fn svg(width: usize, colors: &[Color]) -> String {
                 continue;
             }
             let run = row[x..].iter().take_while(|c| **c == Color::Dark).count();
-            let _ = write!(
-                out,
-                "M{} {}h{run}v1h-{run}z",
-                x + QUIET_ZONE,
-                y + QUIET_ZONE
-            );
+            out.push('M');
+            push_number(&mut out, x + QUIET_ZONE);
+            out.push(' ');
+            push_number(&mut out, y + QUIET_ZONE);
+            out.push_str(".5h");
+            push_number(&mut out, run);
             x += run;
         }
     }
-    out.push_str(r#""/></svg>"#);
+    out.push_str("'/></svg>");
     out
+}
+
+/// Appends `n` (< 1000: a QR code is at most 177 modules wide) in decimal,
+/// without the formatting machinery, which costs more than the code itself.
+fn push_number(out: &mut String, n: usize) {
+    debug_assert!(n < 1000);
+    if n >= 100 {
+        out.push(char::from(b'0' + (n / 100) as u8));
+    }
+    if n >= 10 {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
@@ -93,7 +111,7 @@ mod tests {
     /// The modules back out of the SVG's path (dark runs per row).
     fn modules_of_svg(svg: &str) -> (usize, Vec<bool>) {
         let side: usize = svg
-            .split(r#"viewBox="0 0 "#)
+            .split("viewBox='0 0 ")
             .nth(1)
             .and_then(|rest| rest.split(' ').next())
             .and_then(|n| n.parse().ok())
@@ -169,12 +187,22 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_written_in_decimal() {
+        let mut out = String::new();
+        for n in [0, 7, 10, 99, 100, 177, 999] {
+            push_number(&mut out, n);
+            out.push(',');
+        }
+        assert_eq!(out, "0,7,10,99,100,177,999,");
+    }
+
+    #[test]
     fn the_image_is_at_least_240_pixels_in_whole_pixels_per_module() {
         let svg = qr_svg("http://127.0.0.1:8080/q/x").unwrap();
         let width: usize = svg
-            .split(r#"width=""#)
+            .split("width='")
             .nth(1)
-            .and_then(|rest| rest.split('"').next())
+            .and_then(|rest| rest.split('\'').next())
             .and_then(|n| n.parse().ok())
             .unwrap();
         let (side, _) = modules_of_svg(&svg);

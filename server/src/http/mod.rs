@@ -264,16 +264,14 @@ async fn track_latency(
     request: Request,
     next: Next,
 ) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    // A clone of the template (an `Arc`), not a copy of its text.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let method = request.method().clone();
     let start = Instant::now();
     let response = next.run(request).await;
     metrics.observe_request(
         method.as_str(),
-        &route,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         response.status().as_u16(),
         start.elapsed(),
     );
