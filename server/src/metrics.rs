@@ -38,12 +38,15 @@ struct Histogram {
     sum: f64,
 }
 
+/// One route's histograms by (method, status).
+type RouteSeries = HashMap<(&'static str, u16), Histogram>;
+
 #[derive(Default)]
 pub struct Metrics {
     tickets: [AtomicU64; TicketStatus::ALL.len()],
     /// route → (method, status) → latency histogram. By route first, so
     /// that a request finds its series without allocating.
-    requests: Mutex<HashMap<String, HashMap<(&'static str, u16), Histogram>>>,
+    requests: Mutex<HashMap<String, RouteSeries>>,
     /// Event streams and long-polls open now.
     open_streams: AtomicU64,
 }

@@ -117,18 +117,13 @@ mod tests {
             .and_then(|n| n.parse().ok())
             .unwrap();
         let mut dark = vec![false; side * side];
-        let path = svg
-            .split(r#" d=""#)
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        for rect in path.split('M').filter(|r| !r.is_empty()) {
-            let (xy, rest) = rect.split_once('h').unwrap();
+        let path = svg.split(" d='").nth(1).unwrap();
+        let path = path.split('\'').next().unwrap();
+        for line in path.split('M').filter(|r| !r.is_empty()) {
+            let (xy, run) = line.split_once(".5h").unwrap();
             let (x, y) = xy.split_once(' ').unwrap();
             let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
-            let run: usize = rest.split('v').next().unwrap().parse().unwrap();
+            let run: usize = run.parse().unwrap();
             for dx in 0..run {
                 dark[y * side + x + dx] = true;
             }
