@@ -11,6 +11,7 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use http_body_util::BodyExt as _;
 use hyper::{Method, StatusCode};
+use qrlogin_testkit::sse::EventParser;
 use tokio::sync::mpsc;
 
 use crate::flow::{self, Ticket};
@@ -254,7 +255,7 @@ async fn open_events(addr: SocketAddr, ticket: &Ticket) -> anyhow::Result<Events
     let mut body = response.into_body();
     tokio::spawn(async move {
         let _conn = conn;
-        let mut text = String::new();
+        let mut parser = EventParser::new();
         while let Some(frame) = body.frame().await {
             let arrived = Instant::now();
             let data = match frame {
@@ -267,10 +268,8 @@ async fn open_events(addr: SocketAddr, ticket: &Ticket) -> anyhow::Result<Events
                     return;
                 }
             };
-            text.push_str(&String::from_utf8_lossy(&data));
-            while let Some(end) = text.find("\n\n") {
-                let event: String = text.drain(..end + 2).collect();
-                if let Some(status) = status_of(&event) {
+            for event in parser.push(&data) {
+                if let Some(status) = status_of(&event.data) {
                     if sender.send(Ok((arrived, status))).is_err() {
                         return;
                     }
@@ -281,14 +280,9 @@ async fn open_events(addr: SocketAddr, ticket: &Ticket) -> anyhow::Result<Events
     Ok(receiver)
 }
 
-/// The `status` in an SSE event's JSON data (none for keep-alive comments).
-fn status_of(event: &str) -> Option<String> {
-    let data: String = event
-        .lines()
-        .filter_map(|line| line.strip_prefix("data:"))
-        .map(str::trim_start)
-        .collect();
-    let value: serde_json::Value = serde_json::from_str(&data).ok()?;
+/// The `status` in an event's JSON data.
+fn status_of(data: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(data).ok()?;
     Some(value.get("status")?.as_str()?.to_string())
 }
 
@@ -429,10 +423,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_status_of_an_sse_event() {
-        let event = "id: 2\ndata: {\"id\":\"x\",\"status\":\"scanned\",\"version\":2}\n\n";
-        assert_eq!(status_of(event).as_deref(), Some("scanned"));
-        assert_eq!(status_of(":\n\n"), None);
+    fn reads_the_status_of_an_event() {
+        let data = "{\"id\":\"x\",\"status\":\"scanned\",\"version\":2}";
+        assert_eq!(status_of(data).as_deref(), Some("scanned"));
+        assert_eq!(status_of("not json"), None);
     }
 
     #[test]

@@ -255,25 +255,15 @@ pub async fn read_events(
     mut response: Response,
     mut until: impl FnMut(&StatusView) -> bool,
 ) -> Vec<StatusView> {
-    let mut buffer = String::new();
+    let mut parser = qrlogin_testkit::sse::EventParser::new();
     let mut views = Vec::new();
     while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), response.chunk())
         .await
         .expect("no event within 10 s")
         .unwrap()
     {
-        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        while let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end + 2).collect();
-            let data: String = event
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(str::trim_start)
-                .collect();
-            if data.is_empty() {
-                continue; // keep-alive comment
-            }
-            let view: StatusView = serde_json::from_str(&data).unwrap();
+        for event in parser.push(&chunk) {
+            let view: StatusView = serde_json::from_str(&event.data).unwrap();
             let stop = until(&view);
             views.push(view);
             if stop {

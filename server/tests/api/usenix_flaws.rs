@@ -343,7 +343,7 @@ fn assert_no_leak(view: &Value, forbidden: &[&str]) {
 /// The raw `data:` payloads of the event stream until its first event
 /// with `status`.
 async fn event_payloads_until(mut sse: reqwest::Response, status: &str) -> Vec<Value> {
-    let mut buffer = String::new();
+    let mut parser = qrlogin_testkit::sse::EventParser::new();
     let mut payloads = Vec::new();
     loop {
         let chunk = tokio::time::timeout(Duration::from_secs(10), sse.chunk())
@@ -351,13 +351,8 @@ async fn event_payloads_until(mut sse: reqwest::Response, status: &str) -> Vec<V
             .expect("an event within 10 s")
             .unwrap()
             .expect("the stream ended early");
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end + 2).collect();
-            let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) else {
-                continue;
-            };
-            let view: Value = serde_json::from_str(data.trim()).unwrap();
+        for event in parser.push(&chunk) {
+            let view: Value = serde_json::from_str(&event.data).unwrap();
             let done = view["status"] == status;
             payloads.push(view);
             if done {

@@ -435,17 +435,10 @@ pub async fn open_events(
     assert_eq!(response.status(), StatusCode::OK);
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let mut buffer = String::new();
+        let mut parser = qrlogin_testkit::sse::EventParser::new();
         while let Ok(Some(chunk)) = response.chunk().await {
-            buffer.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = buffer.find("\n\n") {
-                let event: String = buffer.drain(..end + 2).collect();
-                let data: String = event
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .map(str::trim_start)
-                    .collect();
-                if let Ok(view) = serde_json::from_str::<StatusView>(&data) {
+            for event in parser.push(&chunk) {
+                if let Ok(view) = serde_json::from_str::<StatusView>(&event.data) {
                     if tx.send((Instant::now(), view)).is_err() {
                         return;
                     }

@@ -7,27 +7,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use qrlogin_core::{ApiError, CreateTicketResponse, ExchangeResponse, StatusView};
+use qrlogin_testkit::process::server_binary;
 
 pub struct TestServer {
     child: Child,
     pub url: String,
     _dir: tempfile::TempDir,
     http: reqwest::Client,
-}
-
-/// `$QRLOGIN_SERVER_BIN`, else `qrlogin-server` in the target directory
-/// this test binary was built into (`target/<profile>/deps/e2e-…` →
-/// `target/<profile>/qrlogin-server`).
-fn server_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("QRLOGIN_SERVER_BIN") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test binary lives in target/<profile>/deps");
-    profile_dir.join(format!("qrlogin-server{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn free_port() -> u16 {
