@@ -160,15 +160,16 @@ async fn a_session_signed_out_on_b_is_refused_by_a_within_a_second() {
     assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
     let since = Instant::now();
     loop {
+        // Judged by when the request left, not when its answer came back.
+        let sent = since.elapsed();
         let status = me_on_a().await.unwrap().status();
         if status == StatusCode::UNAUTHORIZED {
             break;
         }
         assert_eq!(status, StatusCode::OK);
         assert!(
-            since.elapsed() < Duration::from_millis(1100),
-            "A still accepted the signed-out session after {:?}",
-            since.elapsed()
+            sent < Duration::from_secs(1),
+            "A still accepted the signed-out session {sent:?} after the sign-out"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
