@@ -211,7 +211,7 @@ async fn database_run(
         database,
     )
     .await?;
-    let mut conn = Conn::open(server.addr).await?;
+    let mut conn = Conn::open(server.addr()).await?;
     let token: Arc<str> = http::sign_in(&mut conn, "alice", "demo").await?.into();
     // Warm up (connections, allocator, database caches).
     let warm = Bounds {
@@ -316,7 +316,7 @@ pub async fn hello_phase(
         Floor::Post => Method::POST,
     };
     load::run(
-        &[hello.addr],
+        &[hello.addr()],
         &[hello],
         bounds,
         move |mut conns: load::Conns, _| {
@@ -338,7 +338,7 @@ async fn create_phase(
     bounds: Bounds,
 ) -> anyhow::Result<(Outcome<()>, Arc<Vec<Ticket>>)> {
     let mut outcome = load::run(
-        &[server.addr],
+        &[server.addr()],
         &[server],
         bounds,
         |mut conns: load::Conns, _| async move {
@@ -358,7 +358,7 @@ async fn status_phase(
 ) -> anyhow::Result<Outcome<()>> {
     anyhow::ensure!(!tickets.is_empty(), "no ticket was created");
     load::run(
-        &[server.addr],
+        &[server.addr()],
         &[server],
         bounds,
         move |mut conns: load::Conns, i| {
@@ -385,7 +385,7 @@ async fn app_phase(
         ..bounds
     };
     let mut outcome = load::run(
-        &[server.addr],
+        &[server.addr()],
         &[server],
         bounds,
         move |mut conns: load::Conns, i| {
@@ -413,7 +413,7 @@ async fn exchange_phase(
         ..bounds
     };
     load::run(
-        &[server.addr],
+        &[server.addr()],
         &[server],
         bounds,
         move |mut conns: load::Conns, i| {
@@ -460,7 +460,7 @@ pub async fn flow_phase_on(
     bounds: Bounds,
     token: Arc<str>,
 ) -> anyhow::Result<Outcome<CallTimes>> {
-    let targets: Vec<_> = servers.iter().map(|s| s.addr).collect();
+    let targets: Vec<_> = servers.iter().map(|s| s.addr()).collect();
     load::run(
         &targets,
         servers,
@@ -484,7 +484,7 @@ async fn sign_in_phase(server: &Proc, bounds: Bounds) -> anyhow::Result<Outcome<
         max_time: bounds.max_time,
     };
     load::run(
-        &[server.addr],
+        &[server.addr()],
         &[server],
         bounds,
         |mut conns: load::Conns, _| async move {

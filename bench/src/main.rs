@@ -66,11 +66,12 @@ pub struct Binaries {
 }
 
 impl Binaries {
+    /// `--server`, else `$QRLOGIN_SERVER_BIN`, else the one beside this binary.
     pub fn server(&self) -> anyhow::Result<PathBuf> {
-        match &self.server {
-            Some(path) => Ok(path.clone()),
-            None => Ok(beside_me("qrlogin-server")?),
-        }
+        Ok(self
+            .server
+            .clone()
+            .unwrap_or_else(qrlogin_testkit::process::server_binary))
     }
 }
 

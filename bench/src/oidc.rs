@@ -154,7 +154,7 @@ async fn flows(
     app_token: Arc<str>,
 ) -> anyhow::Result<Outcome<()>> {
     load::run(
-        &[server.addr],
+        &[server.addr()],
         &[server],
         bounds,
         move |mut conns: load::Conns, _| {
@@ -179,7 +179,7 @@ async fn codes(
     app_token: Arc<str>,
 ) -> anyhow::Result<Arc<Vec<String>>> {
     let mut outcome = load::run(
-        &[server.addr],
+        &[server.addr()],
         &[server],
         bounds,
         move |mut conns: load::Conns, _| {
@@ -205,7 +205,7 @@ async fn tokens(
         ..bounds
     };
     load::run(
-        &[server.addr],
+        &[server.addr()],
         &[server],
         bounds,
         move |mut conns: load::Conns, i| {
@@ -229,7 +229,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         register(&binary, dir.path(), "RS256")?,
         register(&binary, dir.path(), "EdDSA")?,
     ];
-    let mut conn = Conn::open(server.addr).await?;
+    let mut conn = Conn::open(server.addr()).await?;
     let app_token: Arc<str> = http::sign_in(&mut conn, "alice", "demo").await?.into();
     let bounds = Bounds {
         workers: options.workers,

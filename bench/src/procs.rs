@@ -12,7 +12,6 @@ use tokio::process::Command;
 
 /// A running server process (killed on drop).
 pub struct Proc {
-    pub addr: SocketAddr,
     process: ServerProcess,
 }
 
@@ -21,10 +20,12 @@ impl Proc {
     /// followed by the bound address.
     async fn start(name: &str, command: Command, marker: &str) -> anyhow::Result<Self> {
         let process = ServerProcess::start(name, command, marker).await?;
-        Ok(Self {
-            addr: process.addr,
-            process,
-        })
+        Ok(Self { process })
+    }
+
+    /// The address it is bound to.
+    pub fn addr(&self) -> SocketAddr {
+        self.process.addr
     }
 
     pub fn pid(&self) -> anyhow::Result<u32> {

@@ -66,7 +66,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         &Store::Memory,
     )
     .await?;
-    let addr = server.addr;
+    let addr = server.addr();
     let mut page = Conn::open(addr).await?;
     let mut app = Conn::open(addr).await?;
     let token: Arc<str> = http::sign_in(&mut app, "alice", "demo").await?.into();

@@ -90,7 +90,7 @@ async fn measure(
             procs::qrlogin_server(binary, &format!("instance-{n}"), dir.path(), store).await?,
         );
     }
-    let mut conn = Conn::open(servers[0].addr).await?;
+    let mut conn = Conn::open(servers[0].addr()).await?;
     let token: Arc<str> = http::sign_in(&mut conn, "alice", "demo").await?.into();
     let refs: Vec<&Proc> = servers.iter().collect();
     let warm = Bounds {

@@ -132,7 +132,7 @@ pub async fn confirm(
     }
     let ticket = state
         .tickets
-        .confirm(id, session.user.id.clone(), code)
+        .confirm(current, session.user.id.clone(), code)
         .await?;
     Ok(ticket.status())
 }
@@ -148,7 +148,7 @@ pub async fn exchange(state: &AppState, access: &PageAccess) -> SignInResult<Exc
         return Ok(Exchanged::Redirect(AuthorizationRedirect { redirect_to }));
     }
     let confirming = require_confirming_session(state, access, &current).await?;
-    let (ticket_user, ticket) = state.tickets.exchange(access).await?;
+    let (ticket_user, ticket) = state.tickets.exchange(access, current).await?;
     let user = match confirming.filter(|user| user.id == ticket_user.id) {
         Some(user) => user,
         // Confirmed between the load and the consume: look the user up.
@@ -214,7 +214,7 @@ async fn finish(
     }
     require_confirming_session(state, access, current).await?;
     let records = state.db.sign_ins();
-    let (user, ticket) = match state.tickets.exchange(access).await {
+    let (user, ticket) = match state.tickets.exchange(access, current.clone()).await {
         Ok(done) => done,
         Err(TicketError::Transition(TransitionError::Expired)) => {
             return Ok(authorize::denied_redirect(state, binding));

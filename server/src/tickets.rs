@@ -192,21 +192,25 @@ impl Tickets {
     /// Applies `event` (from the app side) and persists the next ticket.
     #[instrument(skip_all, fields(ticket = %id))]
     pub async fn apply(&self, id: &TicketId, event: Event) -> TicketResult<Ticket> {
-        self.apply_checked(id, event, |_| Ok(())).await
+        self.apply_checked(id, None, event, |_| Ok(())).await
     }
 
     /// The scanning user's Confirm, with the number they picked (number
-    /// matching). A wrong number cancels the ticket (the page is told, reason
-    /// `wrong_code`) and answers 403 `wrong_verification_code`.
-    #[instrument(skip_all, fields(ticket = %id))]
+    /// matching), starting from `current` (as [`Tickets::current`] read it:
+    /// if it changed since, the ticket is read again). A wrong number
+    /// cancels the ticket (the page is told, reason `wrong_code`) and
+    /// answers 403 `wrong_verification_code`.
+    #[instrument(skip_all, fields(ticket = %current.id))]
     pub async fn confirm(
         &self,
-        id: &TicketId,
+        current: Ticket,
         user: UserId,
         code: Option<String>,
     ) -> TicketResult<Ticket> {
+        let id = current.id;
+        let event = Event::Confirm { user, code };
         let ticket = self
-            .apply_checked(id, Event::Confirm { user, code }, |_| Ok(()))
+            .apply_checked(&id, Some(current), event, |_| Ok(()))
             .await?;
         match ConfirmOutcome::of(&ticket) {
             ConfirmOutcome::Confirmed => Ok(ticket),
@@ -220,15 +224,25 @@ impl Tickets {
     /// Applies `event` for the page that holds the poll secret.
     #[instrument(skip_all, fields(ticket = %access.id))]
     pub async fn apply_for_page(&self, access: &PageAccess, event: Event) -> TicketResult<Ticket> {
-        self.apply_checked(&access.id, event, |t| check_secret(t, access))
+        self.apply_checked(&access.id, None, event, |t| check_secret(t, access))
             .await
     }
 
     /// Trades a confirmed ticket for its user (and the browser that asked),
     /// exactly once: a single compare-and-swap Confirmed → Consumed, which
-    /// only one caller can win.
-    pub async fn exchange(&self, access: &PageAccess) -> TicketResult<(TicketUser, Ticket)> {
-        let consumed = self.apply_for_page(access, Event::Exchange).await?;
+    /// only one caller can win. Starts from `current` (as
+    /// [`Tickets::load_for_page`] read it; if it changed since, the ticket
+    /// is read again).
+    pub async fn exchange(
+        &self,
+        access: &PageAccess,
+        current: Ticket,
+    ) -> TicketResult<(TicketUser, Ticket)> {
+        let consumed = self
+            .apply_checked(&access.id, Some(current), Event::Exchange, |t| {
+                check_secret(t, access)
+            })
+            .await?;
         // Invariant: the state machine only moves Confirmed{user} to
         // Consumed{user}, so a consumed ticket always has its user.
         let user = consumed
@@ -245,14 +259,21 @@ impl Tickets {
         self.load(id).await
     }
 
+    /// Applies `event` with a compare-and-swap, read again and retried when
+    /// another change came first. `loaded`: the ticket as the caller just
+    /// read it through [`Tickets::load`], which saves the first read.
     async fn apply_checked(
         &self,
         id: &TicketId,
+        mut loaded: Option<Ticket>,
         event: Event,
         check: impl Fn(&Ticket) -> TicketResult<()>,
     ) -> TicketResult<Ticket> {
         for _ in 0..MAX_ATTEMPTS {
-            let current = self.load(id).await?;
+            let current = match loaded.take().filter(|t| t.id == *id) {
+                Some(ticket) => ticket,
+                None => self.load(id).await?,
+            };
             check(&current)?;
             let next = current.apply(event.clone(), self.clock.now())?;
             if next.version == current.version {

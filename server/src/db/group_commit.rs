@@ -7,11 +7,17 @@
 //! A commit is the expensive part of a write: on PostgreSQL a WAL flush to
 //! disk, on SQLite a WAL append plus the pool's round trips. Under load many
 //! confirms and exchanges wait at once, and they share one commit; alone, a
-//! record is written at once, as before (nothing waits for company).
+//! record is written at once, as before (nothing waits for company). Inside
+//! the transaction the records go as multi-row upserts (a statement is a
+//! round trip to the connection's thread or to PostgreSQL), cut into a few
+//! fixed sizes so that each connection prepares only a few statements.
 //!
 //! When a batch fails as a whole (one bad row aborts a PostgreSQL
 //! transaction), each record is written again on its own, so one failure
-//! never fails its neighbours.
+//! never fails its neighbours; so is a batch with two records for the same
+//! row, which one statement may not upsert twice.
+
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{AnyConnection, AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
@@ -98,13 +104,18 @@ impl GroupCommit {
 async fn write_batches(pool: AnyPool, mut waiting: mpsc::Receiver<(Record, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match write_together(&pool, &batch).await {
-            Ok(written) => {
+        let together = if batch.len() > 1 && tickets_distinct(&batch) {
+            write_together(&pool, &batch).await.ok()
+        } else {
+            None
+        };
+        match together {
+            Some(written) => {
                 for ((_, reply), result) in batch.drain(..).zip(written) {
                     let _ = reply.send(Ok(result));
                 }
             }
-            Err(_) => {
+            None => {
                 for (record, reply) in batch.drain(..) {
                     let _ = reply.send(write_alone(&pool, &record).await);
                 }
@@ -113,48 +124,132 @@ async fn write_batches(pool: AnyPool, mut waiting: mpsc::Receiver<(Record, Reply
     }
 }
 
-/// Every record in one transaction (a lone record without one).
+/// True when no ticket has two records of the same kind in `batch`: one
+/// statement may not upsert the same row twice (PostgreSQL refuses it), so
+/// such a batch (a repeated confirm, say) is written a record at a time.
+fn tickets_distinct(batch: &[(Record, Reply)]) -> bool {
+    let mut seen = HashSet::with_capacity(batch.len());
+    batch.iter().all(|(record, _)| seen.insert(record.key()))
+}
+
+/// Statement sizes, largest first: a batch is written as statements of
+/// this many rows each, so that a connection prepares (and caches) only
+/// these few statement texts per kind of record.
+const ROWS_PER_STATEMENT: [usize; 4] = [64, 16, 4, 1];
+
+/// `items` cut into runs of [`ROWS_PER_STATEMENT`] sizes, largest first.
+fn statements<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = ROWS_PER_STATEMENT
+            .into_iter()
+            .find(|size| *size <= items.len())?;
+        let (run, rest) = items.split_at(size);
+        items = rest;
+        Some(run)
+    })
+}
+
+/// Every record in one transaction, each kind in multi-row statements.
 async fn write_together(
     pool: &AnyPool,
     batch: &[(Record, Reply)],
 ) -> Result<Vec<Written>, DbError> {
-    if let [(record, _)] = batch {
-        return Ok(vec![write_alone(pool, record).await?]);
-    }
+    let confirmations: Vec<&Record> = batch
+        .iter()
+        .map(|(record, _)| record)
+        .filter(|record| matches!(record, Record::Confirmation { .. }))
+        .collect();
+    let exchanges: Vec<&Record> = batch
+        .iter()
+        .map(|(record, _)| record)
+        .filter(|record| matches!(record, Record::Exchange { .. }))
+        .collect();
     let mut transaction = pool.begin().await?;
-    let mut written = Vec::with_capacity(batch.len());
-    for (record, _) in batch {
-        written.push(write_one(&mut transaction, record).await?);
+    for rows in statements(&confirmations) {
+        insert_confirmations(&mut transaction, rows).await?;
+    }
+    let mut completed = HashMap::with_capacity(exchanges.len());
+    for rows in statements(&exchanges) {
+        completed.extend(insert_exchanges(&mut transaction, rows).await?);
     }
     transaction.commit().await?;
-    Ok(written)
+    Ok(batch
+        .iter()
+        .map(|(record, _)| match record {
+            Record::Confirmation { .. } => Written::Confirmation,
+            Record::Exchange { ticket_id, .. } => {
+                Written::Exchange(completed.get(ticket_id.as_str()).copied())
+            }
+        })
+        .collect())
 }
 
 async fn write_alone(pool: &AnyPool, record: &Record) -> Result<Written, DbError> {
     let mut connection = pool.acquire().await?;
-    write_one(&mut connection, record).await
+    match record {
+        Record::Confirmation { .. } => {
+            insert_confirmations(&mut connection, &[record]).await?;
+            Ok(Written::Confirmation)
+        }
+        Record::Exchange { ticket_id, .. } => {
+            let completed = insert_exchanges(&mut connection, &[record]).await?;
+            let revoked = completed
+                .into_iter()
+                .find(|(id, _)| id == ticket_id)
+                .map(|(_, revoked)| revoked);
+            Ok(Written::Exchange(revoked))
+        }
+    }
 }
 
-async fn write_one(connection: &mut AnyConnection, record: &Record) -> Result<Written, DbError> {
-    match record {
-        Record::Confirmation {
+/// `(${first}, …, ${first + columns - 1}), (…)` for `rows` rows.
+fn values(rows: usize, columns: usize) -> String {
+    let mut text = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        text.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                text.push_str(", ");
+            }
+            text.push('$');
+            text.push_str(&(row * columns + column + 1).to_string());
+        }
+        text.push(')');
+    }
+    text
+}
+
+/// Upserts the confirming session's half of each row: a repeat confirm
+/// from another session of the same user keeps the first.
+async fn insert_confirmations(
+    connection: &mut AnyConnection,
+    rows: &[&Record],
+) -> Result<(), DbError> {
+    let sql = format!(
+        "INSERT INTO sign_ins (ticket_id, user_id, app_session_id, device_name,
+             requester_ip, requester_user_agent, requester_browser, requester_os,
+             requested_at)
+         VALUES {}
+         ON CONFLICT (ticket_id) DO UPDATE
+             SET app_session_id = excluded.app_session_id,
+                 device_name = excluded.device_name
+             WHERE sign_ins.app_session_id IS NULL
+                 AND sign_ins.user_id = excluded.user_id",
+        values(rows.len(), 9)
+    );
+    let mut query = sqlx::query(&sql);
+    for record in rows {
+        let Record::Confirmation {
             ticket_id,
             user_id,
             app_session_id,
             device_name,
             requester,
-        } => {
-            sqlx::query(
-                "INSERT INTO sign_ins (ticket_id, user_id, app_session_id, device_name,
-                     requester_ip, requester_user_agent, requester_browser, requester_os,
-                     requested_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (ticket_id) DO UPDATE
-                     SET app_session_id = excluded.app_session_id,
-                         device_name = excluded.device_name
-                     WHERE sign_ins.app_session_id IS NULL
-                         AND sign_ins.user_id = excluded.user_id",
-            )
+        } = record
+        else {
+            continue;
+        };
+        query = query
             .bind(ticket_id)
             .bind(user_id)
             .bind(app_session_id)
@@ -163,12 +258,36 @@ async fn write_one(connection: &mut AnyConnection, record: &Record) -> Result<Wr
             .bind(&requester.user_agent)
             .bind(&requester.browser)
             .bind(&requester.os)
-            .bind(requester.requested_at)
-            .execute(&mut *connection)
-            .await?;
-            Ok(Written::Confirmation)
-        }
-        Record::Exchange {
+            .bind(requester.requested_at);
+    }
+    query.execute(&mut *connection).await?;
+    Ok(())
+}
+
+/// Upserts the token's half of each row; answers, for each row it
+/// completed, (ticket id, whether the sign-in was revoked already). A row
+/// that was not its to complete is not in the answer.
+async fn insert_exchanges(
+    connection: &mut AnyConnection,
+    rows: &[&Record],
+) -> Result<Vec<(String, bool)>, DbError> {
+    let sql = format!(
+        "INSERT INTO sign_ins (ticket_id, user_id, requester_ip, requester_user_agent,
+             requester_browser, requester_os, requested_at, signed_in_at, token_id,
+             token_expires_at, client_id, client_name)
+         VALUES {}
+         ON CONFLICT (ticket_id) DO UPDATE
+             SET signed_in_at = excluded.signed_in_at, token_id = excluded.token_id,
+                 token_expires_at = excluded.token_expires_at,
+                 client_id = excluded.client_id, client_name = excluded.client_name
+             WHERE sign_ins.signed_in_at IS NULL
+                 AND sign_ins.user_id = excluded.user_id
+         RETURNING ticket_id, revoked_at",
+        values(rows.len(), 12)
+    );
+    let mut query = sqlx::query(&sql);
+    for record in rows {
+        let Record::Exchange {
             ticket_id,
             user_id,
             requester,
@@ -176,20 +295,11 @@ async fn write_one(connection: &mut AnyConnection, record: &Record) -> Result<Wr
             token_id,
             token_expires_at,
             client,
-        } => {
-            let row = sqlx::query(
-                "INSERT INTO sign_ins (ticket_id, user_id, requester_ip, requester_user_agent,
-                     requester_browser, requester_os, requested_at, signed_in_at, token_id,
-                     token_expires_at, client_id, client_name)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT (ticket_id) DO UPDATE
-                     SET signed_in_at = excluded.signed_in_at, token_id = excluded.token_id,
-                         token_expires_at = excluded.token_expires_at,
-                         client_id = excluded.client_id, client_name = excluded.client_name
-                     WHERE sign_ins.signed_in_at IS NULL
-                         AND sign_ins.user_id = excluded.user_id
-                 RETURNING revoked_at",
-            )
+        } = record
+        else {
+            continue;
+        };
+        query = query
             .bind(ticket_id)
             .bind(user_id)
             .bind(&requester.ip)
@@ -201,14 +311,46 @@ async fn write_one(connection: &mut AnyConnection, record: &Record) -> Result<Wr
             .bind(token_id)
             .bind(token_expires_at)
             .bind(client.as_ref().map(|(id, _)| id))
-            .bind(client.as_ref().map(|(_, name)| name))
-            .fetch_optional(&mut *connection)
-            .await?;
-            let revoked = row
-                .map(|row| row.try_get::<Option<i64>, _>("revoked_at"))
-                .transpose()?
-                .map(|at| at.is_some());
-            Ok(Written::Exchange(revoked))
+            .bind(client.as_ref().map(|(_, name)| name));
+    }
+    let completed = query.fetch_all(&mut *connection).await?;
+    completed
+        .iter()
+        .map(|row| {
+            let ticket_id: String = row.try_get("ticket_id")?;
+            let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+            Ok((ticket_id, revoked_at.is_some()))
+        })
+        .collect()
+}
+
+impl Record {
+    /// The row this record writes, and which half of it.
+    fn key(&self) -> (&str, bool) {
+        match self {
+            Record::Confirmation { ticket_id, .. } => (ticket_id, false),
+            Record::Exchange { ticket_id, .. } => (ticket_id, true),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_is_cut_into_the_few_statement_sizes_largest_first() {
+        let items: Vec<usize> = (0..90).collect();
+        let sizes: Vec<usize> = statements(&items).map(<[usize]>::len).collect();
+        assert_eq!(sizes, [64, 16, 4, 4, 1, 1]);
+        let again: Vec<usize> = statements(&items).flatten().copied().collect();
+        assert_eq!(again, items, "every record once, in order");
+        assert_eq!(statements::<usize>(&[]).count(), 0);
+    }
+
+    #[test]
+    fn placeholders_number_every_column_of_every_row() {
+        assert_eq!(values(1, 2), "($1, $2)");
+        assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

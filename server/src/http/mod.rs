@@ -5,19 +5,20 @@
 //! errors to a status and `{error, message}` ([`error`]). Handlers in
 //! [`routes`] are thin: extract, call a service, map the result.
 
+mod envelope;
 pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
+mod timeout;
 
 use routes::{account, app, oidc, ops, pages, web, web_token};
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::Method;
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
@@ -26,26 +27,22 @@ use axum::routing::get;
 use axum::{Json, Router};
 use qrlogin_core::ErrorCode;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::http::envelope::EnvelopeLayer;
 use crate::http::error::AppError;
-use crate::metrics::Metrics;
+use crate::http::timeout::RequestTimeoutLayer;
 use crate::requester::client_ip;
 
 /// Largest request body accepted (413 `payload_too_large` above).
 pub const BODY_LIMIT: usize = 16 * 1024;
 
-/// The hosted pages' Content-Security-Policy: no inline script.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-
-/// `Strict-Transport-Security` when the public URL is https: two years.
-pub const HSTS: &str = "max-age=63072000; includeSubDomains";
+pub use envelope::{CSP, HSTS};
+pub use timeout::REQUEST_TIMEOUT;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(info(
@@ -61,11 +58,9 @@ pub fn app(state: AppState) -> Router {
     let (router, mut api) = api_routes(&state).split_for_parts();
     openapi::complete(&mut api);
     let api = Arc::new(api);
-    let metrics = state.metrics.clone();
+    let https = state.settings.public_url.scheme() == qrlogin_core::qr::Scheme::Https;
+    let envelope = EnvelopeLayer::new(state.metrics.clone(), https);
     let cors = cors(&state.settings.allowed_origins);
-    // HTTPS only from here on, for browsers that reached us over HTTPS once.
-    let hsts = (state.settings.public_url.scheme() == qrlogin_core::qr::Scheme::Https)
-        .then(|| set_header(header::STRICT_TRANSPORT_SECURITY, HSTS));
     router
         .route(
             "/api/openapi.json",
@@ -95,13 +90,7 @@ pub fn app(state: AppState) -> Router {
         // fallback and can answer preflight OPTIONS requests.
         .layer(tower::util::option_layer(cors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(metrics, track_latency))
-        .layer(set_header(header::CONTENT_SECURITY_POLICY, CSP))
-        .layer(set_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(set_header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(set_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(set_header(header::CACHE_CONTROL, "no-store"))
-        .layer(tower::util::option_layer(hsts))
+        .layer(envelope)
         .layer(TraceLayer::new_for_http())
 }
 
@@ -119,7 +108,7 @@ fn oidc_routes() -> Router<AppState> {
         .route(paths::TOKEN, axum::routing::post(oidc::token))
         .route(paths::USERINFO, get(oidc::userinfo).post(oidc::userinfo))
         .route(paths::REVOKE, axum::routing::post(oidc::revoke))
-        .route_layer(middleware::from_fn(request_timeout))
+        .route_layer(RequestTimeoutLayer::all())
 }
 
 /// The JSON API, documented by utoipa from the handlers' annotations.
@@ -135,7 +124,7 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(web::status, web::abort))
         .routes(routes!(web::events))
         .routes(routes!(web::exchange))
-        .route_layer(middleware::from_fn(request_timeout_unless_waiting));
+        .route_layer(RequestTimeoutLayer::unless_waiting());
     let app = OpenApiRouter::new()
         .routes(routes!(app::sign_in))
         .routes(routes!(app::me))
@@ -148,17 +137,17 @@ fn api_routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(account::sign_ins))
         .routes(routes!(account::revoke_sign_in))
         .routes(routes!(account::settings, account::update_settings))
-        .route_layer(middleware::from_fn(request_timeout));
+        .route_layer(RequestTimeoutLayer::all());
     let web_token = OpenApiRouter::new()
         .routes(routes!(web_token::me))
         .routes(routes!(web_token::revoked))
-        .route_layer(middleware::from_fn(request_timeout));
+        .route_layer(RequestTimeoutLayer::all());
     let ops = OpenApiRouter::new()
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::jwks))
         .routes(routes!(ops::avatar))
-        .route_layer(middleware::from_fn(request_timeout));
+        .route_layer(RequestTimeoutLayer::all());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(web)
         .merge(app)
@@ -212,36 +201,6 @@ fn is_web_side(path: &str) -> bool {
     }
 }
 
-fn set_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-}
-
-/// Longest a quick (non-waiting) request may take before it is answered
-/// 503, e.g. when the database hangs. Long-polls and event streams are not
-/// subject to it.
-pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
-
-async fn request_timeout(request: Request, next: Next) -> Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => AppError::new(
-            ErrorCode::ServiceUnavailable,
-            "the server took too long to answer, try again shortly",
-        )
-        .into_response(),
-    }
-}
-
-/// [`request_timeout`] for the web side's quick calls (create, exchange,
-/// abort); its GETs may wait on purpose (long-poll, event stream).
-async fn request_timeout_unless_waiting(request: Request, next: Next) -> Response {
-    if request.method() == Method::GET {
-        next.run(request).await
-    } else {
-        request_timeout(request, next).await
-    }
-}
-
 /// On `POST /api/v1/qr`: 429 with `Retry-After` when the client used up
 /// its budget for new codes.
 async fn limit_ticket_creation(
@@ -255,27 +214,6 @@ async fn limit_ticket_creation(
         Ok(()) => next.run(request).await,
         Err(refused) => AppError::from(refused).into_response(),
     }
-}
-
-/// Records each request's latency under its route template (never the raw
-/// path, so ids do not explode the label set).
-async fn track_latency(
-    State(metrics): State<Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    // A clone of the template (an `Arc`), not a copy of its text.
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = request.method().clone();
-    let start = Instant::now();
-    let response = next.run(request).await;
-    metrics.observe_request(
-        method.as_str(),
-        route.as_ref().map_or("unmatched", MatchedPath::as_str),
-        response.status().as_u16(),
-        start.elapsed(),
-    );
-    response
 }
 
 #[cfg(test)]

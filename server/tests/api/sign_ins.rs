@@ -23,6 +23,7 @@ both_databases!(
     revoking_before_the_exchange_cancels_the_ticket,
     revoke_racing_the_exchange_never_leaves_a_live_token,
     every_token_handed_out_is_already_in_the_users_sign_in_list,
+    records_written_together_each_land_in_their_own_row,
 );
 
 const SAFARI_UA: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 \
@@ -547,4 +548,73 @@ async fn every_token_handed_out_is_already_in_the_users_sign_in_list(db: Db) {
         assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "revoked at once");
     });
     futures_util::future::join_all(checks).await;
+}
+
+/// Confirms and exchanges at the same moment are written together (one
+/// transaction, multi-row statements): each ticket still gets its own row,
+/// with the device that confirmed it and the token its page received, and
+/// a confirm repeated at the same moment (two records for one row) changes
+/// nothing.
+async fn records_written_together_each_land_in_their_own_row(db: Db) {
+    let app = spawn_app_with(db, &[]).await;
+    let pixel = alice_on_pixel(&app).await;
+    let response = app
+        .post_session(json!({"username": "alice", "password": "demo", "device_name": "iPad"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let ipad: SignInResponse = response.json().await.unwrap();
+    let ipad = ipad.token.expose().to_string();
+    let mut tickets = Vec::new();
+    for i in 0..24 {
+        let ticket = app.create().await;
+        let device = if i % 2 == 0 { &pixel } else { &ipad };
+        let id = ticket.id.to_string();
+        assert_eq!(
+            app.app_call(device, &id, "scan").await.status(),
+            StatusCode::OK
+        );
+        tickets.push((ticket, device));
+    }
+    let confirms = tickets.iter().map(|(ticket, device)| async {
+        app.app_call(device, &ticket.id.to_string(), "confirm")
+            .await
+            .status()
+    });
+    let first = tickets[0].0.id.to_string();
+    let repeat = app.app_call(&pixel, &first, "confirm");
+    let (confirmed, repeated) = tokio::join!(futures_util::future::join_all(confirms), repeat);
+    assert!(
+        confirmed.iter().all(|status| *status == StatusCode::OK),
+        "{confirmed:?}"
+    );
+    assert_eq!(repeated.status(), StatusCode::OK);
+    let exchanges =
+        futures_util::future::join_all(tickets.iter().map(|(ticket, _)| exchanged(&app, ticket)))
+            .await;
+    let listed = sign_ins(&app, &pixel).await;
+    for ((ticket, device), exchange) in tickets.iter().zip(&exchanges) {
+        let id = ticket.id.to_string();
+        let rows: Vec<_> = listed.sign_ins.iter().filter(|r| r.id == id).collect();
+        assert_eq!(rows.len(), 1, "one row for {id}");
+        let expected = if *device == &pixel { "Pixel 8" } else { "iPad" };
+        assert_eq!(
+            rows[0].device_name, expected,
+            "the confirming device of {id}"
+        );
+        assert_eq!(
+            web_me(&app, &exchange.access_token).await.status(),
+            StatusCode::OK
+        );
+    }
+    // Each row holds its own token: revoking one sign-in refuses that
+    // token and no other.
+    assert_eq!(revoke(&app, &pixel, &first).await.status(), StatusCode::OK);
+    assert_eq!(
+        web_me(&app, &exchanges[0].access_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        web_me(&app, &exchanges[1].access_token).await.status(),
+        StatusCode::OK
+    );
 }
