@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use qrlogin_core::{AppSessionInfo, SecretHash, SessionToken, UserId};
+use qrlogin_core::{AppSessionInfo, SecretHash, SessionToken, TicketId, UserId};
 
 use crate::clock::Clock;
 use crate::db::users::{Inserted, NewUser, User};
@@ -31,40 +31,83 @@ pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(1);
 const SESSION_CACHE_SIZE: usize = 10_000;
 
 /// Recently looked-up sessions by token hash, so that an app's scan and
-/// confirm do not each query the database.
+/// confirm do not each query the database; and which of them confirmed
+/// which ticket here, so that the page's exchange right after need not
+/// either.
 #[derive(Default)]
 struct SessionCache {
-    entries: Mutex<HashMap<SecretHash, (AppSession, Instant)>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    sessions: HashMap<SecretHash, (AppSession, Instant)>,
+    /// Session id → its token hash, for the sessions above.
+    tokens: HashMap<String, SecretHash>,
+    /// Ticket → the id of the session that confirmed it on this instance.
+    confirmations: HashMap<TicketId, String>,
 }
 
 impl SessionCache {
     fn get(&self, token: &SecretHash) -> Option<AppSession> {
         let entries = self.lock();
-        let (session, at) = entries.get(token)?;
+        let (session, at) = entries.sessions.get(token)?;
         (at.elapsed() < SESSION_CACHE_TTL).then(|| session.clone())
     }
 
     fn put(&self, token: SecretHash, session: AppSession) {
         let mut entries = self.lock();
-        if entries.len() >= SESSION_CACHE_SIZE {
-            entries.retain(|_, (_, at)| at.elapsed() < SESSION_CACHE_TTL);
-            if entries.len() >= SESSION_CACHE_SIZE {
-                entries.clear();
+        if entries.sessions.len() >= SESSION_CACHE_SIZE {
+            entries
+                .sessions
+                .retain(|_, (_, at)| at.elapsed() < SESSION_CACHE_TTL);
+            if entries.sessions.len() >= SESSION_CACHE_SIZE {
+                entries.sessions.clear();
             }
+            entries.drop_stale_tokens();
         }
-        entries.insert(token, (session, Instant::now()));
+        entries.tokens.insert(session.id.clone(), token);
+        entries.sessions.insert(token, (session, Instant::now()));
     }
 
     /// Forgets every cached session of `user` (after a revocation or a
     /// change of their settings).
     fn forget_user(&self, user: &UserId) {
-        self.lock()
+        let mut entries = self.lock();
+        entries
+            .sessions
             .retain(|_, (session, _)| &session.user.id != user);
+        entries.drop_stale_tokens();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SecretHash, (AppSession, Instant)>> {
+    fn remember_confirmation(&self, ticket: TicketId, session: &AppSession) {
+        let mut entries = self.lock();
+        if entries.confirmations.len() >= SESSION_CACHE_SIZE {
+            entries.confirmations.clear();
+        }
+        entries.confirmations.insert(ticket, session.id.clone());
+    }
+
+    /// The session that confirmed `ticket` here, if it is cached and was
+    /// read live within [`SESSION_CACHE_TTL`]; asked once per ticket.
+    fn confirming_session(&self, ticket: &TicketId) -> Option<AppSession> {
+        let mut entries = self.lock();
+        let id = entries.confirmations.remove(ticket)?;
+        let token = entries.tokens.get(&id)?;
+        let (session, at) = entries.sessions.get(token)?;
+        (session.id == id && at.elapsed() < SESSION_CACHE_TTL).then(|| session.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // Every change is a whole insert or removal, so poison is harmless.
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Entries {
+    fn drop_stale_tokens(&mut self) {
+        let sessions = &self.sessions;
+        self.tokens.retain(|_, token| sessions.contains_key(token));
     }
 }
 
@@ -253,6 +296,22 @@ impl Accounts {
     }
 
     /// Turns QR sign-in on or off for `user`.
+    /// Notes that `session` confirmed `ticket` on this instance, for
+    /// [`Accounts::confirming_session`].
+    pub fn remember_confirmation(&self, ticket: TicketId, session: &AppSession) {
+        self.sessions.remember_confirmation(ticket, session);
+    }
+
+    /// The app session that confirmed `ticket` on this instance, as the
+    /// session cache knows it: live when read within the last
+    /// [`SESSION_CACHE_TTL`] and not forgotten since (a sign-out or a change
+    /// of settings here forgets at once; one on another instance counts
+    /// within that time, as for every app call). `None` when this instance
+    /// cannot tell; then ask the database.
+    pub fn confirming_session(&self, ticket: &TicketId) -> Option<AppSession> {
+        self.sessions.confirming_session(ticket)
+    }
+
     pub async fn set_qr_login_enabled(
         &self,
         user: &UserId,
@@ -340,6 +399,52 @@ fn normalize_email(email: &str) -> Result<String, AccountError> {
 mod tests {
     use super::*;
     use crate::db::DatabaseTarget;
+
+    fn session(id: &str, user: &str) -> AppSession {
+        AppSession {
+            id: id.into(),
+            user: User {
+                id: UserId(user.into()),
+                username: user.into(),
+                display_name: user.into(),
+                avatar_url: None,
+                email: None,
+            },
+            device_name: "Pixel 8".into(),
+            qr_login_enabled: true,
+        }
+    }
+
+    #[test]
+    fn the_confirming_session_is_known_once_and_never_after_its_user_is_forgotten() {
+        let cache = SessionCache::default();
+        let (kept, forgotten) = (
+            TicketId::from_random_bytes([1; 16]),
+            TicketId::from_random_bytes([2; 16]),
+        );
+        let alice = session("s-alice", "alice");
+        let bob = session("s-bob", "bob");
+        cache.put(SecretHash::of("alice's token"), alice.clone());
+        cache.put(SecretHash::of("bob's token"), bob.clone());
+        cache.remember_confirmation(kept, &alice);
+        cache.remember_confirmation(forgotten, &bob);
+        cache.forget_user(&bob.user.id);
+        assert_eq!(
+            cache.confirming_session(&forgotten).map(|s| s.id),
+            None,
+            "signed out"
+        );
+        assert_eq!(
+            cache.confirming_session(&kept).map(|s| s.id),
+            Some(alice.id)
+        );
+        assert!(
+            cache.confirming_session(&kept).is_none(),
+            "asked once per ticket"
+        );
+        let unknown = TicketId::from_random_bytes([3; 16]);
+        assert!(cache.confirming_session(&unknown).is_none());
+    }
 
     #[test]
     fn emails_are_checked() {

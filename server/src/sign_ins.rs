@@ -134,6 +134,7 @@ pub async fn confirm(
         .tickets
         .confirm(current, session.user.id.clone(), code)
         .await?;
+    state.accounts.remember_confirmation(*id, session);
     Ok(ticket.status())
 }
 
@@ -280,6 +281,17 @@ async fn require_confirming_session(
     let TicketState::Confirmed { user } = &current.state else {
         return Ok(None);
     };
+    // Confirmed on this instance a moment ago: the session cache knows
+    // whether that session is still live, as it does for every app call.
+    // (Two of the user's own devices confirming at the same moment may
+    // leave the other one here than the record keeps: either is theirs.)
+    if let Some(session) = state
+        .accounts
+        .confirming_session(&access.id)
+        .filter(|session| session.user.id == user.id && session.qr_login_enabled)
+    {
+        return Ok(Some(session.user));
+    }
     match state.db.sign_ins().confirming_user(&access.id).await? {
         Some((confirming, true)) => Ok(Some(confirming)),
         _ => {
