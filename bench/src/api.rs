@@ -204,7 +204,7 @@ async fn database_run(
 ) -> anyhow::Result<DatabaseRun> {
     let dir = tempfile::tempdir()?;
     let server = procs::qrlogin_server_on(
-        &options.binaries.server()?,
+        &options.binaries.server(),
         "qrlogin-server",
         dir.path(),
         &Store::Memory,

@@ -67,11 +67,10 @@ pub struct Binaries {
 
 impl Binaries {
     /// `--server`, else `$QRLOGIN_SERVER_BIN`, else the one beside this binary.
-    pub fn server(&self) -> anyhow::Result<PathBuf> {
-        Ok(self
-            .server
+    pub fn server(&self) -> PathBuf {
+        self.server
             .clone()
-            .unwrap_or_else(qrlogin_testkit::process::server_binary))
+            .unwrap_or_else(qrlogin_testkit::process::server_binary)
     }
 }
 

@@ -221,7 +221,7 @@ async fn tokens(
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let binary = options.binaries.server()?;
+    let binary = options.binaries.server();
     let hello = procs::hello().await?;
     let server =
         procs::qrlogin_server(&binary, "qrlogin-server", dir.path(), &Store::Memory).await?;

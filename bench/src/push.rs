@@ -60,7 +60,7 @@ struct Series {
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let server = procs::qrlogin_server(
-        &options.binaries.server()?,
+        &options.binaries.server(),
         "qrlogin-server",
         dir.path(),
         &Store::Memory,

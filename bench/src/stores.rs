@@ -49,7 +49,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         max_count: options.max,
         max_time: options.time,
     };
-    let binary = options.binaries.server()?;
+    let binary = options.binaries.server();
     let prefix = options
         .redis_prefix
         .clone()

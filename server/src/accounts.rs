@@ -295,7 +295,6 @@ impl Accounts {
         Ok(revoked)
     }
 
-    /// Turns QR sign-in on or off for `user`.
     /// Notes that `session` confirmed `ticket` on this instance, for
     /// [`Accounts::confirming_session`].
     pub fn remember_confirmation(&self, ticket: TicketId, session: &AppSession) {
@@ -312,6 +311,7 @@ impl Accounts {
         self.sessions.confirming_session(ticket)
     }
 
+    /// Turns QR sign-in on or off for `user`.
     pub async fn set_qr_login_enabled(
         &self,
         user: &UserId,

@@ -23,7 +23,7 @@ const BUCKETS: [f64; 12] = [
 pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
 /// `method` as a label: one of [`METHODS`], or `other`.
-pub(crate) fn method_label(method: &str) -> &'static str {
+fn method_label(method: &str) -> &'static str {
     METHODS
         .iter()
         .find(|known| **known == method)

@@ -123,7 +123,9 @@ pub async fn confirm(
 ) -> SignInResult<TicketStatus> {
     accounts::require_qr_login(session)?;
     let current = state.tickets.current(id).await?;
-    if matches!(&current.state, TicketState::Scanned { user } if user.id == session.user.id) {
+    let recorded =
+        matches!(&current.state, TicketState::Scanned { user } if user.id == session.user.id);
+    if recorded {
         state
             .db
             .sign_ins()
@@ -134,7 +136,11 @@ pub async fn confirm(
         .tickets
         .confirm(current, session.user.id.clone(), code)
         .await?;
-    state.accounts.remember_confirmation(*id, session);
+    // Only the confirm that wrote the record names the confirming session
+    // (a repeat keeps the first).
+    if recorded {
+        state.accounts.remember_confirmation(*id, session);
+    }
     Ok(ticket.status())
 }
 
@@ -283,8 +289,9 @@ async fn require_confirming_session(
     };
     // Confirmed on this instance a moment ago: the session cache knows
     // whether that session is still live, as it does for every app call.
-    // (Two of the user's own devices confirming at the same moment may
-    // leave the other one here than the record keeps: either is theirs.)
+    // (Two of the user's own devices confirming at the very same moment
+    // may both write and remember; the record keeps the first: either
+    // device is theirs.)
     if let Some(session) = state
         .accounts
         .confirming_session(&access.id)

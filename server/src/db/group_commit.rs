@@ -18,6 +18,7 @@
 //! row, which one statement may not upsert twice.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use sqlx::{AnyConnection, AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
@@ -32,25 +33,29 @@ const QUEUE: usize = 4096;
 
 /// One record to write.
 pub(crate) enum Record {
-    /// Which app session confirmed a ticket (upsert of the row's first half).
-    Confirmation {
-        ticket_id: String,
-        user_id: String,
-        app_session_id: String,
-        device_name: String,
-        requester: Requester,
-    },
-    /// Which token the page received (upsert of the second half), answering
-    /// whether the sign-in was revoked already.
-    Exchange {
-        ticket_id: String,
-        user_id: String,
-        requester: Requester,
-        signed_in_at: i64,
-        token_id: String,
-        token_expires_at: i64,
-        client: Option<(String, String)>,
-    },
+    Confirmation(Confirmation),
+    Exchange(Exchange),
+}
+
+/// Which app session confirmed a ticket (upsert of the row's first half).
+pub(crate) struct Confirmation {
+    pub ticket_id: String,
+    pub user_id: String,
+    pub app_session_id: String,
+    pub device_name: String,
+    pub requester: Requester,
+}
+
+/// Which token the page received (upsert of the second half), answering
+/// whether the sign-in was revoked already.
+pub(crate) struct Exchange {
+    pub ticket_id: String,
+    pub user_id: String,
+    pub requester: Requester,
+    pub signed_in_at: i64,
+    pub token_id: String,
+    pub token_expires_at: i64,
+    pub client: Option<(String, String)>,
 }
 
 /// The browser that asked, as stored with either half.
@@ -154,15 +159,19 @@ async fn write_together(
     pool: &AnyPool,
     batch: &[(Record, Reply)],
 ) -> Result<Vec<Written>, DbError> {
-    let confirmations: Vec<&Record> = batch
+    let confirmations: Vec<&Confirmation> = batch
         .iter()
-        .map(|(record, _)| record)
-        .filter(|record| matches!(record, Record::Confirmation { .. }))
+        .filter_map(|(record, _)| match record {
+            Record::Confirmation(confirmation) => Some(confirmation),
+            Record::Exchange(_) => None,
+        })
         .collect();
-    let exchanges: Vec<&Record> = batch
+    let exchanges: Vec<&Exchange> = batch
         .iter()
-        .map(|(record, _)| record)
-        .filter(|record| matches!(record, Record::Exchange { .. }))
+        .filter_map(|(record, _)| match record {
+            Record::Exchange(exchange) => Some(exchange),
+            Record::Confirmation(_) => None,
+        })
         .collect();
     let mut transaction = pool.begin().await?;
     for rows in statements(&confirmations) {
@@ -176,9 +185,9 @@ async fn write_together(
     Ok(batch
         .iter()
         .map(|(record, _)| match record {
-            Record::Confirmation { .. } => Written::Confirmation,
-            Record::Exchange { ticket_id, .. } => {
-                Written::Exchange(completed.get(ticket_id.as_str()).copied())
+            Record::Confirmation(_) => Written::Confirmation,
+            Record::Exchange(exchange) => {
+                Written::Exchange(completed.get(exchange.ticket_id.as_str()).copied())
             }
         })
         .collect())
@@ -187,20 +196,70 @@ async fn write_together(
 async fn write_alone(pool: &AnyPool, record: &Record) -> Result<Written, DbError> {
     let mut connection = pool.acquire().await?;
     match record {
-        Record::Confirmation { .. } => {
-            insert_confirmations(&mut connection, &[record]).await?;
+        Record::Confirmation(confirmation) => {
+            insert_confirmations(&mut connection, &[confirmation]).await?;
             Ok(Written::Confirmation)
         }
-        Record::Exchange { ticket_id, .. } => {
-            let completed = insert_exchanges(&mut connection, &[record]).await?;
-            let revoked = completed
-                .into_iter()
-                .find(|(id, _)| id == ticket_id)
-                .map(|(_, revoked)| revoked);
+        Record::Exchange(exchange) => {
+            let completed = insert_exchanges(&mut connection, &[exchange]).await?;
+            let revoked = completed.into_iter().next().map(|(_, revoked)| revoked);
             Ok(Written::Exchange(revoked))
         }
     }
 }
+
+/// The text of one multi-row statement per size in [`ROWS_PER_STATEMENT`],
+/// made once: `head`, the `VALUES` list, `tail`.
+struct StatementTexts([String; ROWS_PER_STATEMENT.len()]);
+
+impl StatementTexts {
+    fn new(head: &str, columns: usize, tail: &str) -> Self {
+        Self(
+            ROWS_PER_STATEMENT
+                .map(|rows| format!("{head} VALUES {} {tail}", values(rows, columns))),
+        )
+    }
+
+    /// The text for `rows` rows (one of [`ROWS_PER_STATEMENT`], as
+    /// [`statements`] cuts them).
+    fn for_rows(&self, rows: usize) -> &str {
+        let at = ROWS_PER_STATEMENT
+            .iter()
+            .position(|size| *size == rows)
+            .expect("statements() cuts batches into ROWS_PER_STATEMENT sizes");
+        &self.0[at]
+    }
+}
+
+static CONFIRMATION_SQL: LazyLock<StatementTexts> = LazyLock::new(|| {
+    StatementTexts::new(
+        "INSERT INTO sign_ins (ticket_id, user_id, app_session_id, device_name,
+             requester_ip, requester_user_agent, requester_browser, requester_os,
+             requested_at)",
+        9,
+        "ON CONFLICT (ticket_id) DO UPDATE
+             SET app_session_id = excluded.app_session_id,
+                 device_name = excluded.device_name
+             WHERE sign_ins.app_session_id IS NULL
+                 AND sign_ins.user_id = excluded.user_id",
+    )
+});
+
+static EXCHANGE_SQL: LazyLock<StatementTexts> = LazyLock::new(|| {
+    StatementTexts::new(
+        "INSERT INTO sign_ins (ticket_id, user_id, requester_ip, requester_user_agent,
+             requester_browser, requester_os, requested_at, signed_in_at, token_id,
+             token_expires_at, client_id, client_name)",
+        12,
+        "ON CONFLICT (ticket_id) DO UPDATE
+             SET signed_in_at = excluded.signed_in_at, token_id = excluded.token_id,
+                 token_expires_at = excluded.token_expires_at,
+                 client_id = excluded.client_id, client_name = excluded.client_name
+             WHERE sign_ins.signed_in_at IS NULL
+                 AND sign_ins.user_id = excluded.user_id
+         RETURNING ticket_id, revoked_at",
+    )
+});
 
 /// `(${first}, …, ${first + columns - 1}), (…)` for `rows` rows.
 fn values(rows: usize, columns: usize) -> String {
@@ -223,37 +282,16 @@ fn values(rows: usize, columns: usize) -> String {
 /// from another session of the same user keeps the first.
 async fn insert_confirmations(
     connection: &mut AnyConnection,
-    rows: &[&Record],
+    rows: &[&Confirmation],
 ) -> Result<(), DbError> {
-    let sql = format!(
-        "INSERT INTO sign_ins (ticket_id, user_id, app_session_id, device_name,
-             requester_ip, requester_user_agent, requester_browser, requester_os,
-             requested_at)
-         VALUES {}
-         ON CONFLICT (ticket_id) DO UPDATE
-             SET app_session_id = excluded.app_session_id,
-                 device_name = excluded.device_name
-             WHERE sign_ins.app_session_id IS NULL
-                 AND sign_ins.user_id = excluded.user_id",
-        values(rows.len(), 9)
-    );
-    let mut query = sqlx::query(&sql);
-    for record in rows {
-        let Record::Confirmation {
-            ticket_id,
-            user_id,
-            app_session_id,
-            device_name,
-            requester,
-        } = record
-        else {
-            continue;
-        };
+    let mut query = sqlx::query(CONFIRMATION_SQL.for_rows(rows.len()));
+    for row in rows {
+        let requester = &row.requester;
         query = query
-            .bind(ticket_id)
-            .bind(user_id)
-            .bind(app_session_id)
-            .bind(device_name)
+            .bind(&row.ticket_id)
+            .bind(&row.user_id)
+            .bind(&row.app_session_id)
+            .bind(&row.device_name)
             .bind(&requester.ip)
             .bind(&requester.user_agent)
             .bind(&requester.browser)
@@ -269,49 +307,24 @@ async fn insert_confirmations(
 /// that was not its to complete is not in the answer.
 async fn insert_exchanges(
     connection: &mut AnyConnection,
-    rows: &[&Record],
+    rows: &[&Exchange],
 ) -> Result<Vec<(String, bool)>, DbError> {
-    let sql = format!(
-        "INSERT INTO sign_ins (ticket_id, user_id, requester_ip, requester_user_agent,
-             requester_browser, requester_os, requested_at, signed_in_at, token_id,
-             token_expires_at, client_id, client_name)
-         VALUES {}
-         ON CONFLICT (ticket_id) DO UPDATE
-             SET signed_in_at = excluded.signed_in_at, token_id = excluded.token_id,
-                 token_expires_at = excluded.token_expires_at,
-                 client_id = excluded.client_id, client_name = excluded.client_name
-             WHERE sign_ins.signed_in_at IS NULL
-                 AND sign_ins.user_id = excluded.user_id
-         RETURNING ticket_id, revoked_at",
-        values(rows.len(), 12)
-    );
-    let mut query = sqlx::query(&sql);
-    for record in rows {
-        let Record::Exchange {
-            ticket_id,
-            user_id,
-            requester,
-            signed_in_at,
-            token_id,
-            token_expires_at,
-            client,
-        } = record
-        else {
-            continue;
-        };
+    let mut query = sqlx::query(EXCHANGE_SQL.for_rows(rows.len()));
+    for row in rows {
+        let requester = &row.requester;
         query = query
-            .bind(ticket_id)
-            .bind(user_id)
+            .bind(&row.ticket_id)
+            .bind(&row.user_id)
             .bind(&requester.ip)
             .bind(&requester.user_agent)
             .bind(&requester.browser)
             .bind(&requester.os)
             .bind(requester.requested_at)
-            .bind(signed_in_at)
-            .bind(token_id)
-            .bind(token_expires_at)
-            .bind(client.as_ref().map(|(id, _)| id))
-            .bind(client.as_ref().map(|(_, name)| name));
+            .bind(row.signed_in_at)
+            .bind(&row.token_id)
+            .bind(row.token_expires_at)
+            .bind(row.client.as_ref().map(|(id, _)| id))
+            .bind(row.client.as_ref().map(|(_, name)| name));
     }
     let completed = query.fetch_all(&mut *connection).await?;
     completed
@@ -328,8 +341,8 @@ impl Record {
     /// The row this record writes, and which half of it.
     fn key(&self) -> (&str, bool) {
         match self {
-            Record::Confirmation { ticket_id, .. } => (ticket_id, false),
-            Record::Exchange { ticket_id, .. } => (ticket_id, true),
+            Record::Confirmation(confirmation) => (&confirmation.ticket_id, false),
+            Record::Exchange(exchange) => (&exchange.ticket_id, true),
         }
     }
 }
@@ -352,5 +365,17 @@ mod tests {
     fn placeholders_number_every_column_of_every_row() {
         assert_eq!(values(1, 2), "($1, $2)");
         assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
+
+    #[test]
+    fn every_statement_size_has_its_text() {
+        for rows in ROWS_PER_STATEMENT {
+            let text = EXCHANGE_SQL.for_rows(rows);
+            assert!(
+                text.contains(&format!("${}) ON CONFLICT", rows * 12)),
+                "{text}"
+            );
+            assert!(!text.contains(&format!("${}", rows * 12 + 1)), "{text}");
+        }
     }
 }

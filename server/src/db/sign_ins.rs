@@ -10,7 +10,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::app_sessions::AppSession;
-use super::group_commit::{Record, Requester, Written};
+use super::group_commit::{Confirmation, Exchange, Record, Requester, Written};
 use super::users::{User, user_from_row};
 use super::{DbError, Pools, decode_error, from_secs};
 
@@ -57,13 +57,13 @@ impl<'p> SignIns<'p> {
     ) -> Result<(), DbError> {
         self.pools
             .group_commit
-            .write(Record::Confirmation {
+            .write(Record::Confirmation(Confirmation {
                 ticket_id: ticket.id.to_string(),
                 user_id: session.user.id.0.clone(),
                 app_session_id: session.id.clone(),
                 device_name: session.device_name.clone(),
                 requester: requester_row(&ticket.requester),
-            })
+            }))
             .await?;
         Ok(())
     }
@@ -86,7 +86,7 @@ impl<'p> SignIns<'p> {
         let written = self
             .pools
             .group_commit
-            .write(Record::Exchange {
+            .write(Record::Exchange(Exchange {
                 ticket_id: ticket.to_string(),
                 user_id: user.0.clone(),
                 requester: requester_row(requester),
@@ -96,7 +96,7 @@ impl<'p> SignIns<'p> {
                 client: token
                     .client
                     .map(|(id, name)| (id.to_string(), name.to_string())),
-            })
+            }))
             .await?;
         let revoked = match written {
             Written::Exchange(Some(revoked)) => revoked,

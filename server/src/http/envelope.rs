@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::response::Response;
 use pin_project_lite::pin_project;
@@ -93,7 +94,7 @@ where
         // A clone of the template (an `Arc`), not a copy of its text: the
         // raw path would let ids explode the label set.
         let route = request.extensions().get::<MatchedPath>().cloned();
-        let method = crate::metrics::method_label(request.method().as_str());
+        let method = request.method().clone();
         EnvelopeFuture {
             inner: self.inner.call(request),
             seen: Some(Seen {
@@ -109,7 +110,7 @@ where
 /// What the response needs from its request.
 struct Seen {
     route: Option<MatchedPath>,
-    method: &'static str,
+    method: Method,
     start: Instant,
     layer: EnvelopeLayer,
 }
@@ -157,7 +158,7 @@ impl Seen {
             );
         }
         self.layer.metrics.observe_request(
-            self.method,
+            self.method.as_str(),
             self.route.as_ref().map_or("unmatched", MatchedPath::as_str),
             response.status().as_u16(),
             self.start.elapsed(),
